@@ -1,0 +1,74 @@
+"""``stethoscan``: the GUI by default, and headless sub-commands for researchers and checks.
+
+Each sub-command lives in ``stethoscan.commands.<name>`` with ``register(subparsers)``; the
+handler it sets (``func``) returns the exit code. Heavy imports happen inside handlers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from stethoscan import __version__
+
+COMMAND_MODULES = (
+    "stethoscan.commands.gui",
+    "stethoscan.commands.dicom",
+    "stethoscan.commands.audio",
+    "stethoscan.commands.record",
+    "stethoscan.commands.models",
+    "stethoscan.commands.predict",
+    "stethoscan.commands.train",
+    "stethoscan.commands.evaluate",
+    "stethoscan.commands.analyze",
+    "stethoscan.commands.bench",
+)
+
+
+def _import_optional(name: str):
+    """Import a command module; a module not written yet is left out of the parser."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name == name:
+            return None
+        raise
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stethoscan",
+        description="Offline clinical workstation: DICOM scans, breath and voice recordings, "
+        "and local AI models. Without a command, the application window opens.",
+    )
+    parser.add_argument("--version", action="version", version=f"stethoscan {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        module = _import_optional(name)
+        if module is not None:
+            module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
+        argv = ["gui", *argv]
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return 2
+    from stethoscan.core.errors import StethoscanError
+
+    try:
+        return int(func(args) or 0)
+    except StethoscanError as exc:
+        print(f"stethoscan: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("stethoscan: interrupted", file=sys.stderr)
+        return 130

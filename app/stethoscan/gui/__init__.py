@@ -1,0 +1,1 @@
+"""Everything Qt: main window, scan viewer, recording studio, model panel, workers."""

@@ -1,0 +1,1 @@
+"""DICOM indexing, series geometry, volumes, windowing and rendering to arrays. No Qt, no torch."""

@@ -1,0 +1,1 @@
+"""Model packages (manifest, integrity), registry, runtime/device, predictors and saliency. torch lives here."""

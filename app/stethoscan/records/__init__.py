@@ -1,0 +1,1 @@
+"""The patient record: a SQLite database file of patients, sessions, takes, markers, visits, results."""

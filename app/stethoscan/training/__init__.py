@@ -1,0 +1,1 @@
+"""Datasets (synthetic generators, ICBHI and folder readers), trainers and evaluation. torch lives here."""

@@ -1,0 +1,1 @@
+"""Use cases that combine imaging, audio, inference and records: run(inputs, task) -> result. No Qt."""

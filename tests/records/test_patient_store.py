@@ -1,0 +1,43 @@
+import sqlite3
+
+import pytest
+
+from stethoscan.core.errors import RecordsError
+from stethoscan.records.patient_store import PatientStore
+
+
+def test_patient_session_recording_markers_visits_results(tmp_path):
+    db = tmp_path / "p.sqlite3"
+    store = PatientStore(db)
+    patient = store.upsert_patient("KEY1", "Demo^Patient", sex="F", education_years=12)
+    session = store.start_session(patient.id, "consultation")
+    rec = store.add_recording(session, "/r/a.wav", 48000, task="vowel_a", take=2, quality={"snr_db": 31.0})
+    store.replace_markers(rec, [(0.5, 1.2, "inspiration", "clinician"), (1.2, 2.0, "expiration", "auto")])
+    store.add_visit(patient.id, "2026-01-02", age_years=71, mmse=27, moca=24)
+    store.add_result(session, "resp", "1.0", "/r/a.wav", {"top": "normal"})
+    store.close()
+
+    again = PatientStore(db)  # a real file: reopened, everything is there
+    assert again.find_patient("KEY1").education_years == 12
+    [recording] = again.list_recordings(patient_id=patient.id)
+    assert recording.task == "vowel_a" and recording.quality == {"snr_db": 31.0}
+    assert [m.label for m in again.list_markers(rec)] == ["inspiration", "expiration"]
+    assert again.list_visits(patient.id)[0].moca == 24
+    assert again.list_results(session)[0]["result"] == {"top": "normal"}
+    again.close()
+
+
+def test_scores_outside_their_range_are_refused(tmp_path):
+    store = PatientStore(tmp_path / "p.sqlite3")
+    patient = store.upsert_patient("K")
+    with pytest.raises(RecordsError):
+        store.add_visit(patient.id, "2026-01-02", mmse=31)
+    store.close()
+
+
+def test_corrupt_database_gives_actionable_error(tmp_path):
+    db = tmp_path / "p.sqlite3"
+    db.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(RecordsError, match="move it aside"):
+        PatientStore(db)
+    assert sqlite3.sqlite_version
