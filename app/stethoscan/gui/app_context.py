@@ -26,6 +26,10 @@ class AppContext(QObject):
     visits_changed = Signal()
     results_changed = Signal()
     status_message = Signal(str)
+    # An overlay on the open volume, in its voxel grid: (name, spec or None to remove). spec is a
+    # dict: {"data": ndarray (slices, rows, cols), "kind": "heatmap" | "mask",
+    #        "colormap": str, "opacity": float in [0, 1], "label": str for the legend}.
+    scan_overlay_changed = Signal(str, object)
 
     def __init__(
         self, settings: Settings, store: PatientStore, workers: Workers, parent: QObject | None = None
