@@ -1,0 +1,1 @@
+"""Signal analysis of breath, cough and voice recordings (GUI-free, no torch)."""
