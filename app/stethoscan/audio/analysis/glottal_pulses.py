@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from stethoscan.audio.analysis.pitch_tracking import PitchTrack
 
@@ -77,8 +76,8 @@ def _max_correlation(sig: _Signal, t1: float, period: float, tmin2: float, tmax2
     if count < 1 or length < 1 or ileft2min + p < 0 or ileft2max + length + p > sig.padded.size:
         return -1.0, t1, 0.0
     ref = sig.padded[ileft1 + p : iright1 + p + 1]
-    windows = sliding_window_view(sig.padded[ileft2min + p : ileft2max + p + length], length)
-    product = windows @ ref
+    span = sig.padded[ileft2min + p : ileft2max + p + length]
+    product = np.correlate(span, ref, mode="valid")
     norm1 = float(ref @ ref)
     starts = np.arange(ileft2min, ileft2max + 1) + p
     norm2 = sig.padded_sq[starts + length] - sig.padded_sq[starts]
@@ -91,7 +90,8 @@ def _max_correlation(sig: _Signal, t1: float, period: float, tmin2: float, tmax2
         return -1.0, t1, 0.0
     k = int(np.flatnonzero(ok)[np.argmax(r2[ok])])
     best, rl, rr = r2[k], r1[k], r3[k]
-    peak = float(np.max(np.abs(windows[k])))  # Praat keeps the peak of the window after the best
+    # Praat keeps the peak of the window one step after the best match.
+    peak = float(np.max(np.abs(span[k : k + length])))
     ir = ileft2min + k - 1.0
     d2r = 2.0 * best - rl - rr
     if d2r != 0.0:

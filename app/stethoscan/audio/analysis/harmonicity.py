@@ -106,9 +106,13 @@ def harmonicity_cc(
     strength = sinc_interpolation.interpolate_at(r_sym[frame], lag_par + b, 30)
     strength = np.where(strength > 1.0, 1.0 / strength, strength)
     # Without octave or transition costs the path is the strongest candidate of each frame;
-    # refining the two strongest per frame is enough to find it.
-    keep = keep_strongest(frame, strength, 2)
-    frame, lag = frame[keep], lag[keep]
+    # refinement moves strengths by far less than 0.02, so only close contenders are refined.
+    keep = keep_strongest(frame, strength, 3)
+    frame, lag, strength = frame[keep], lag[keep], strength[keep]
+    frame_best = np.full(n_frames, -np.inf)
+    np.maximum.at(frame_best, frame, strength)
+    close = strength >= frame_best[frame] - 0.02
+    frame, lag = frame[close], lag[close]
     _, peak = sinc_interpolation.refine_maxima(r_sym[frame], lag + b, 700)
     peak = np.where(peak > 1.0, 1.0 / peak, peak)
     best = np.full(n_frames, -np.inf)

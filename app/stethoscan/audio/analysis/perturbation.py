@@ -87,20 +87,23 @@ def period_amplitudes(samples: np.ndarray, rate_hz: float, t: np.ndarray,
     mid = t[1:-1]
     ok = _in_range(p1, pmin, pmax) & _in_range(p2, pmin, pmax) & (_factor(p1, p2) <= factor)
     dx, x1 = 1.0 / rate_hz, 0.5 / rate_hz
-    times, values = [], []
-    for tm, wl, wr in zip(mid[ok], 0.2 * p1[ok], 0.2 * p2[ok], strict=True):
-        imin = max(math.ceil((tm - wl - x1) / dx), 0)
-        imax = min(math.floor((tm + wr - x1) / dx), samples.size - 1)
-        if imax - imin + 1 < 3:
-            continue
-        ts = x1 + np.arange(imin, imax + 1) * dx
-        width = np.where(ts < tm, wl, wr)
-        window = 0.5 + 0.5 * np.cos(np.pi * (ts - tm) / width)
-        rms = math.sqrt(float(np.sum((samples[imin : imax + 1] * window) ** 2) / np.sum(window**2)))
-        if rms > 0.0:
-            times.append(tm)
-            values.append(rms)
-    return np.asarray(times), np.asarray(values)
+    tm, wl, wr = mid[ok], 0.2 * p1[ok], 0.2 * p2[ok]
+    imin = np.maximum(np.ceil((tm - wl - x1) / dx).astype(int), 0)
+    imax = np.minimum(np.floor((tm + wr - x1) / dx).astype(int), samples.size - 1)
+    count = imax - imin + 1
+    enough = count >= 3
+    tm, wl, wr, imin, count = tm[enough], wl[enough], wr[enough], imin[enough], count[enough]
+    if tm.size == 0:
+        return np.zeros(0), np.zeros(0)
+    offs = np.arange(int(count.max()))
+    inside = offs < count[:, None]
+    idx = np.minimum(imin[:, None] + offs, samples.size - 1)
+    ts = x1 + idx * dx
+    width = np.where(ts < tm[:, None], wl[:, None], wr[:, None])
+    window = np.where(inside, 0.5 + 0.5 * np.cos(np.pi * (ts - tm[:, None]) / width), 0.0)
+    rms = np.sqrt(np.sum((samples[idx] * window) ** 2, axis=1) / np.sum(window**2, axis=1))
+    positive = rms > 0.0
+    return tm[positive], rms[positive]
 
 
 def _apq(times, amps, width, pmin, pmax, amp_factor):
