@@ -28,6 +28,7 @@ ENVELOPE_BAND_HZ = (200.0, 1000.0)  # above most heart-sound energy (S1/S2 < ~15
 HOP_S = 0.02
 ONSET_FRACTION = 0.1  # onset: where the rise from trough to peak passes this fraction
 TROUGH_PROMINENCE = 0.3
+EXPIRATION_QUIETER_DB = 3.0  # expiration is quieter at the chest wall
 
 
 @dataclass
@@ -94,6 +95,21 @@ def _onset(env: np.ndarray, trough: int, stop: int) -> int:
     return trough + int(rising[0]) if rising.size else trough
 
 
+def label_bursts(peak_levels_db: list[float]) -> list[str]:
+    """Label each breath-sound burst inspiration or expiration by the chest-wall heuristic.
+
+    A burst at least EXPIRATION_QUIETER_DB quieter than the inspiration just before it is its
+    expiration; every other burst starts a new cycle (inspiration). When expiration is inaudible
+    every burst is an inspiration, which is also what normal vesicular breathing sounds like.
+    """
+    labels: list[str] = []
+    for i, level in enumerate(peak_levels_db):
+        after_inspiration = i > 0 and labels[-1] == "inspiration"
+        quieter = i > 0 and peak_levels_db[i - 1] - level >= EXPIRATION_QUIETER_DB
+        labels.append("expiration" if after_inspiration and quieter else "inspiration")
+    return labels
+
+
 def _split_phases(env: np.ndarray, i0: int, i1: int) -> int:
     """Frame where inspiration (the louder first burst) ends inside the cycle [i0, i1)."""
     cycle = env[i0:i1]
@@ -113,14 +129,19 @@ def segment_breathing(samples: np.ndarray, rate_hz: float) -> BreathSegmentation
     troughs = cycle_troughs(env)
     if troughs.size < 2:
         return result
-    bounds = [_onset(env, a, b) for a, b in zip(troughs[:-1], troughs[1:], strict=True)]
-    bounds.append(_onset(env, troughs[-1], env.size))
+    starts = [_onset(env, a, b) for a, b in zip(troughs[:-1], troughs[1:], strict=True)]
+    starts.append(_onset(env, troughs[-1], env.size))
+    peaks = [float(env[a:b].max()) for a, b in zip(starts[:-1], starts[1:], strict=True)]
+    phases = label_bursts(peaks)
+    cycle_starts = [s for s, label in zip(starts[:-1], phases, strict=True) if label == "inspiration"]
+    cycle_starts.append(starts[-1])
     insp, exp_ = [], []
-    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+    for a, b in zip(cycle_starts[:-1], cycle_starts[1:], strict=True):
         duration = times[b] - times[a]
         if not 60.0 / MAX_RATE_BPM <= duration <= 60.0 / MIN_RATE_BPM:
             continue
-        split = _split_phases(env, a, b)
+        inner = [s for s in starts if a < s < b]
+        split = inner[0] if inner else _split_phases(env, a, b)
         start, t_split, end = float(times[a]), float(times[split]), float(times[b])
         result.cycles.append((start, end))
         result.phases += [(start, t_split, "inspiration"), (t_split, end, "expiration")]
@@ -128,7 +149,7 @@ def segment_breathing(samples: np.ndarray, rate_hz: float) -> BreathSegmentation
         exp_.append(end - t_split)
     if result.cycles:
         durations = np.diff(np.asarray(result.cycles), axis=1).ravel()
-        result.rate_bpm = float(60.0 / durations.mean())
+        result.rate_bpm = float(60.0 / np.median(durations))  # robust to one missed pause
     if insp and np.sum(exp_) > 0:
         result.ie_ratio = float(np.mean(insp) / np.mean(exp_))
     return result

@@ -1,0 +1,142 @@
+"""From a recording to what the review view shows: ``analyze_recording(clip, task_kind, task)``.
+
+The result (:class:`AnalysisResult`) holds plain data for the GUI:
+
+- ``preprocessing``: list of dicts (step, parameters, rates); ``preprocessed`` keeps the
+  before/after arrays of every step for listening (``preprocessed.steps[i].before/after``).
+- ``segments``: list of ``(start_s, end_s, label)``; labels ``cycle``, ``inspiration``,
+  ``expiration`` (breath), ``voiced``, ``unvoiced``, ``pause`` (voice), ``cough`` (cough).
+- ``breathing_rate_bpm``, ``ie_ratio``, ``cough_count``: numbers or None.
+- ``voice_report``: dict (see ``voice_report.VoiceReport``) or None.
+- ``features``: one flat dict per segment (CSV row); ``segment_features`` keeps the arrays
+  (log-mel, MFCC, LPC envelope, descriptors) for plots.
+- ``model_results``: list of dicts, filled by the respiratory model workflow (empty here).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from stethoscan.audio.analysis.breath_segmentation import segment_breathing
+from stethoscan.audio.analysis.cough_detection import detect_coughs
+from stethoscan.audio.analysis.features import SegmentFeatures, features_for_segments
+from stethoscan.audio.analysis.preprocessing import Preprocessed, preprocess
+from stethoscan.audio.analysis.voice_report import voice_report
+from stethoscan.audio.clip import AudioClip
+from stethoscan.core.errors import AudioError
+
+TASK_KINDS = ("breath", "voice", "cough")
+MAX_FEATURE_SEGMENTS = 200
+
+
+@dataclass
+class AnalysisResult:
+    task_kind: str
+    duration_s: float
+    rate_hz: int
+    preprocessing: list[dict] = field(default_factory=list)
+    segments: list[tuple[float, float, str]] = field(default_factory=list)
+    breathing_rate_bpm: float | None = None
+    ie_ratio: float | None = None
+    cough_count: int | None = None
+    voice_report: dict | None = None
+    features: list[dict] = field(default_factory=list)
+    model_results: list[dict] = field(default_factory=list)  # filled by the respiratory workflow
+    notes: list[str] = field(default_factory=list)
+    preprocessed: Preprocessed | None = field(default=None, repr=False)
+    segment_features: list[SegmentFeatures] = field(default_factory=list, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (no arrays; NaN becomes None)."""
+        keys = ("task_kind", "duration_s", "rate_hz", "preprocessing", "segments",
+                "breathing_rate_bpm", "ie_ratio", "cough_count", "voice_report", "features",
+                "model_results", "notes")
+        return _clean({k: getattr(self, k) for k in keys})
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _clean(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _finite(value: float) -> float | None:
+    return float(value) if value is not None and math.isfinite(value) else None
+
+
+def _progress(task, fraction: float, message: str) -> None:
+    if task is not None:
+        task.check_cancelled()
+        task.progress(fraction, message)
+
+
+def analyze_recording(clip: AudioClip, task_kind: str, task=None) -> AnalysisResult:
+    """Run preprocessing, segmentation, measures and features for a breath, voice or cough take."""
+    if task_kind not in TASK_KINDS:
+        raise AudioError(f"Unknown recording task '{task_kind}': use breath, voice or cough.")
+    mono = clip.mono()
+    if clip.frames == 0 or not np.any(mono):
+        raise AudioError("The recording is silent or empty: check the microphone and record again.")
+    result = AnalysisResult(task_kind, clip.duration_s, int(clip.rate_hz))
+    _progress(task, 0.05, "Preprocessing")
+    pre = preprocess(mono, clip.rate_hz, task_kind, denoise=task_kind != "cough")
+    result.preprocessed = pre
+    result.preprocessing = pre.summary()
+    _progress(task, 0.35, "Segmenting")
+    feature_source, feature_rate = pre.samples, pre.rate_hz
+    if task_kind == "breath":
+        seg = segment_breathing(pre.samples, pre.rate_hz)
+        result.segments = seg.segments
+        result.breathing_rate_bpm = _finite(seg.rate_bpm)
+        result.ie_ratio = _finite(seg.ie_ratio)
+        result.notes.append(
+            "Inspiration/expiration labels use the chest-wall heuristic (inspiration louder); "
+            "they can be swapped over the trachea or with loud expiratory sounds."
+        )
+        feature_segments = [(s, e, "cycle") for s, e in seg.cycles]
+    elif task_kind == "cough":
+        coughs = detect_coughs(pre.samples, pre.rate_hz)
+        result.segments = coughs.segments
+        result.cough_count = coughs.count
+        feature_segments = coughs.segments
+    else:
+        # Praat-compatible measures need the samples as recorded, not resampled or filtered.
+        report = voice_report(mono.astype(np.float64), clip.rate_hz, kind="sustained"
+                              if clip.duration_s and _looks_sustained(mono, clip.rate_hz)
+                              else "speech")
+        result.voice_report = report.as_dict()
+        result.segments = list(report.segments)
+        feature_source, feature_rate = mono, int(clip.rate_hz)
+        feature_segments = [s for s in report.segments if s[2] == "voiced"]
+    _progress(task, 0.7, "Computing features")
+    feats = features_for_segments(feature_source, feature_rate, feature_segments[:MAX_FEATURE_SEGMENTS])
+    result.segment_features = feats
+    result.features = [f.summary() for f in feats]
+    _progress(task, 1.0, "Done")
+    return result
+
+
+def _looks_sustained(mono: np.ndarray, rate_hz: float) -> bool:
+    """A sustained vowel is one long voiced stretch; speech alternates (decided by pauses)."""
+    from stethoscan.audio.analysis.speech_segmentation import intensity_db
+
+    _, level = intensity_db(mono, rate_hz)
+    loud = level > np.percentile(level, 99) - 25.0
+    changes = int(np.count_nonzero(np.diff(loud.astype(int))))
+    return changes <= 4 and float(np.mean(loud)) > 0.6

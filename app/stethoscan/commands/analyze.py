@@ -1,0 +1,101 @@
+"""``stethoscan analyze FILE --task breath|voice|cough [--json] [--out DIR]``.
+
+Prints what the studio's review view shows: segments with times, breathing rate, I/E ratio,
+cough count, the voice report and, for breath recordings, the bundled respiratory model's
+per-cycle results when that model is installed. ``--out`` writes ``features.csv`` (one row per
+segment) and ``segments.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "analyze", help="analyse a breath, voice or cough recording (segments, rates, voice report)"
+    )
+    parser.add_argument("file", type=Path, help="audio file (WAV, FLAC, OGG, MP3)")
+    parser.add_argument("--task", required=True, choices=("breath", "voice", "cough"))
+    parser.add_argument("--json", action="store_true", help="print the full result as JSON")
+    parser.add_argument("--out", type=Path, help="folder for features.csv and segments.json")
+    parser.set_defaults(func=run)
+
+
+def _model_results(clip, result) -> list[dict]:
+    """Per-cycle predictions from the respiratory workflow, if that module is installed."""
+    try:
+        module = importlib.import_module("stethoscan.workflows.respiratory_prediction")
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith("stethoscan.workflows.respiratory_prediction"):
+            return []
+        raise
+    predictions = module.predict_cycles(clip, result.segments, None)
+    return list(predictions or [])
+
+
+def _fmt(value, digits: int = 2, unit: str = "") -> str:
+    if value is None:
+        return "n/a"
+    return f"{value:.{digits}f}{unit}"
+
+
+def _print_text(result) -> None:
+    print(f"Recording: {result.duration_s:.2f} s at {result.rate_hz} Hz, task {result.task_kind}")
+    for step in result.preprocessing:
+        params = ", ".join(f"{k}={v}" for k, v in step.items() if k != "step")
+        print(f"  preprocessing {step['step']}: {params}")
+    print(f"Segments ({len(result.segments)}):")
+    for start, end, label in result.segments:
+        print(f"  {start:8.3f} - {end:8.3f} s  {label}")
+    if result.task_kind == "breath":
+        print(f"Breathing rate: {_fmt(result.breathing_rate_bpm, 1, ' breaths/min')}")
+        print(f"Inspiration/expiration ratio: {_fmt(result.ie_ratio, 2)}")
+    if result.task_kind == "cough":
+        print(f"Cough count: {result.cough_count}")
+    if result.voice_report:
+        _print_voice_report(result.voice_report)
+    for row in result.model_results:
+        print("  model: " + ", ".join(f"{k}={v}" for k, v in row.items()))
+    for note in result.notes:
+        print(f"Note: {note}")
+
+
+def _print_voice_report(report: dict) -> None:
+    print(f"Voice report ({report['kind']}):")
+    for m in report["measures"]:
+        low, high = m["normal_low"], m["normal_high"]
+        norm = ""
+        if low is not None or high is not None:
+            norm = f"normal {'>= ' + format(low, 'g') if low is not None else ''}"
+            norm += f"{' and ' if low is not None and high is not None else ''}"
+            norm += f"{'<= ' + format(high, 'g') if high is not None else ''}"
+        flag = {"low": "  LOW", "high": "  HIGH"}.get(m["flag"] or "", "")
+        value = "n/a" if m["value"] is None or m["value"] != m["value"] else f"{m['value']:.3f}"
+        print(f"  {m['label']:<28} {value:>10} {m['unit']:<7} {norm}{flag}")
+
+
+def run(args: argparse.Namespace) -> int:
+    from stethoscan.audio.analysis.features import write_features_csv
+    from stethoscan.audio.analysis.pipeline import analyze_recording
+    from stethoscan.audio.audio_files import read_audio
+    from stethoscan.core.task import ConsoleTask
+
+    clip = read_audio(args.file)
+    result = analyze_recording(clip, args.task, ConsoleTask("Analysing"))
+    if args.task == "breath":
+        result.model_results = _model_results(clip, result)
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
+        write_features_csv(result.features, args.out / "features.csv")
+        (args.out / "segments.json").write_text(
+            json.dumps(result.to_dict()["segments"], indent=2), encoding="utf-8"
+        )
+    if args.json:
+        print(result.to_json())
+    else:
+        _print_text(result)
+    return 0
