@@ -63,55 +63,85 @@ def lpc_envelope(coeffs: np.ndarray, rate_hz: float, gain: float = 1.0, n_freqs:
     return w, 20.0 * np.log10(np.abs(h) + 1e-12)
 
 
+class _WholeRecording:
+    """Frame-wise features of the whole recording, computed once and sliced per segment."""
+
+    def __init__(self, samples: np.ndarray, rate_hz: float) -> None:
+        import librosa
+
+        self.x = np.asarray(samples, dtype=np.float32)
+        self.rate_hz = rate_hz
+        self.n_fft = int(2 ** math.ceil(math.log2(WIN_S * rate_hz)))
+        self.hop = max(int(HOP_S * rate_hz), 1)
+        x = self.x if self.x.size >= self.n_fft else np.pad(self.x, (0, self.n_fft - self.x.size))
+        power = np.abs(librosa.stft(x, n_fft=self.n_fft, hop_length=self.hop)) ** 2
+        n_mels = min(N_MELS, self.n_fft // 4)
+        mel = librosa.feature.melspectrogram(S=power, sr=rate_hz, n_mels=n_mels)
+        self.log_mel = librosa.power_to_db(mel, ref=1.0, top_db=100.0)
+        self.mfcc = librosa.feature.mfcc(S=self.log_mel, n_mfcc=N_MFCC)
+        width = min(9, self.mfcc.shape[1] if self.mfcc.shape[1] % 2 else self.mfcc.shape[1] - 1)
+        if width >= 3:
+            self.delta = librosa.feature.delta(self.mfcc, width=width, order=1)
+            self.delta2 = librosa.feature.delta(self.mfcc, width=width, order=2)
+        else:
+            self.delta = self.delta2 = np.zeros_like(self.mfcc)
+        mag = np.sqrt(power)
+        self.descriptors = {
+            "centroid_hz": librosa.feature.spectral_centroid(S=mag, sr=rate_hz)[0],
+            "bandwidth_hz": librosa.feature.spectral_bandwidth(S=mag, sr=rate_hz)[0],
+            "rolloff_hz": librosa.feature.spectral_rolloff(S=mag, sr=rate_hz)[0],
+            "flatness": librosa.feature.spectral_flatness(S=mag)[0],
+            "zcr": librosa.feature.zero_crossing_rate(x, frame_length=self.n_fft,
+                                                      hop_length=self.hop)[0],
+            "rms": librosa.feature.rms(S=mag, frame_length=self.n_fft)[0],
+        }
+
+    def frames(self, start_s: float, end_s: float) -> slice:
+        n = self.mfcc.shape[1]
+        a = min(int(round(start_s * self.rate_hz / self.hop)), n - 1)
+        b = min(max(int(round(end_s * self.rate_hz / self.hop)) + 1, a + 1), n)
+        return slice(a, b)
+
+
+def _lpc(seg: np.ndarray, order: int) -> tuple[np.ndarray, float]:
+    import librosa
+
+    centred = seg.astype(np.float64) - float(np.mean(seg)) if seg.size else seg.astype(float)
+    if centred.size > order + 1 and np.any(centred):
+        coeffs = librosa.lpc(centred, order=order)
+        residual = np.convolve(centred, coeffs)[: centred.size]
+        return coeffs, float(np.sqrt(np.mean(residual**2)))
+    return np.concatenate(([1.0], np.zeros(order))), 0.0
+
+
+def _segment(whole: _WholeRecording, start_s: float, end_s: float, label: str,
+             lpc_order: int | None) -> SegmentFeatures:
+    cols = whole.frames(start_s, end_s)
+    rate = whole.rate_hz
+    seg = whole.x[int(start_s * rate) : max(int(end_s * rate), int(start_s * rate) + 1)]
+    coeffs, gain = _lpc(seg, lpc_order or int(2 + rate / 1000))  # rule of thumb: 2 + fs in kHz
+    freqs, envelope = lpc_envelope(coeffs, rate, gain or 1e-12)
+    return SegmentFeatures(
+        start_s, end_s, label, whole.log_mel[:, cols], whole.mfcc[:, cols], whole.delta[:, cols],
+        whole.delta2[:, cols], coeffs, freqs, envelope,
+        {k: v[cols] for k, v in whole.descriptors.items()},
+    )
+
+
 def segment_features(samples: np.ndarray, rate_hz: float, start_s: float, end_s: float,
                      label: str = "", lpc_order: int | None = None) -> SegmentFeatures:
     """Features of ``samples[start_s:end_s]`` (mono, any rate)."""
-    import librosa
-
-    x = np.asarray(samples, dtype=np.float32)
-    seg = x[int(start_s * rate_hz) : max(int(end_s * rate_hz), int(start_s * rate_hz) + 1)]
-    n_fft = int(2 ** math.ceil(math.log2(WIN_S * rate_hz)))
-    hop = max(int(HOP_S * rate_hz), 1)
-    min_len = n_fft
-    if seg.size < min_len:
-        seg = np.pad(seg, (0, min_len - seg.size))
-    power = np.abs(librosa.stft(seg, n_fft=n_fft, hop_length=hop, center=True)) ** 2
-    n_mels = min(N_MELS, n_fft // 4)
-    mel = librosa.feature.melspectrogram(S=power, sr=rate_hz, n_mels=n_mels)
-    log_mel = librosa.power_to_db(mel, ref=1.0, top_db=100.0)
-    mfcc = librosa.feature.mfcc(S=log_mel, n_mfcc=N_MFCC)
-    width = min(9, mfcc.shape[1] if mfcc.shape[1] % 2 else mfcc.shape[1] - 1)
-    if width >= 3:
-        delta = librosa.feature.delta(mfcc, width=width, order=1)
-        delta2 = librosa.feature.delta(mfcc, width=width, order=2)
-    else:
-        delta = delta2 = np.zeros_like(mfcc)
-    order = lpc_order or int(2 + rate_hz / 1000)  # rule of thumb: 2 + fs in kHz
-    centred = seg.astype(np.float64) - float(np.mean(seg))
-    if np.any(centred) and centred.size > order + 1:
-        coeffs = librosa.lpc(centred, order=order)
-        residual = np.convolve(centred, coeffs)[: centred.size]
-        gain = float(np.sqrt(np.mean(residual**2)))
-    else:
-        coeffs, gain = np.concatenate(([1.0], np.zeros(order))), 0.0
-    freqs, envelope = lpc_envelope(coeffs, rate_hz, gain or 1e-12)
-    mag = np.sqrt(power)
-    descriptors = {
-        "centroid_hz": librosa.feature.spectral_centroid(S=mag, sr=rate_hz)[0],
-        "bandwidth_hz": librosa.feature.spectral_bandwidth(S=mag, sr=rate_hz)[0],
-        "rolloff_hz": librosa.feature.spectral_rolloff(S=mag, sr=rate_hz)[0],
-        "flatness": librosa.feature.spectral_flatness(S=mag)[0],
-        "zcr": librosa.feature.zero_crossing_rate(seg, frame_length=n_fft, hop_length=hop)[0],
-        "rms": librosa.feature.rms(S=mag, frame_length=n_fft)[0],
-    }
-    return SegmentFeatures(start_s, end_s, label, log_mel, mfcc, delta, delta2, coeffs, freqs,
-                           envelope, descriptors)
+    return _segment(_WholeRecording(samples, rate_hz), start_s, end_s, label, lpc_order)
 
 
 def features_for_segments(samples: np.ndarray, rate_hz: float,
                           segments: list[tuple[float, float, str]]) -> list[SegmentFeatures]:
-    """Features of every segment (segments shorter than one window are padded)."""
-    return [segment_features(samples, rate_hz, s, e, lab) for s, e, lab in segments if e > s]
+    """Features of every segment; frame-wise features come from one pass over the recording."""
+    segments = [s for s in segments if s[1] > s[0]]
+    if not segments:
+        return []
+    whole = _WholeRecording(samples, rate_hz)
+    return [_segment(whole, s, e, lab, None) for s, e, lab in segments]
 
 
 def write_features_csv(rows: list[dict], path: str | Path) -> Path:

@@ -30,9 +30,8 @@ class PitchTrack:
     time_step_s: float
     ceiling_hz: float
 
-    @property
-    def voiced(self) -> np.ndarray:
-        return (self.f0_hz > 0.0) & (self.f0_hz < self.ceiling_hz)
+    def __post_init__(self) -> None:
+        self.voiced = (self.f0_hz > 0.0) & (self.f0_hz < self.ceiling_hz)
 
     def value_at(self, t: float) -> float:
         """Linearly interpolated F0 (Hz) at ``t`` s, NaN where the nearest frame is unvoiced."""

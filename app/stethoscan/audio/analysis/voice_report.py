@@ -126,9 +126,10 @@ def cepstral_peak_prominence(samples: np.ndarray, rate_hz: float, pitch: PitchTr
         return math.nan
     peak_idx = lo + np.argmax(cepstrum[:, lo : hi + 1], axis=1)
     rows = np.arange(frames.shape[0])
-    fit_q = quef[base : hi + 1]
-    slope, intercept = np.polyfit(fit_q, cepstrum[:, base : hi + 1].T, 1)
-    line = slope * quef[peak_idx] + intercept
+    q = quef[base : hi + 1] - quef[base : hi + 1].mean()
+    c = cepstrum[:, base : hi + 1]
+    slope = (c @ q) / (q @ q)
+    line = c.mean(axis=1) + slope * (quef[peak_idx] - quef[base : hi + 1].mean())
     return float(np.mean(cepstrum[rows, peak_idx] - line))
 
 
