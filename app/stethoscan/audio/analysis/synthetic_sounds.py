@@ -109,16 +109,17 @@ def synth_vowel(duration_s: float = 5.0, rate_hz: int = 16000, f0_hz: float = 12
 
     rng = np.random.default_rng(seed)
     n = int(duration_s * rate_hz)
-    source = np.zeros(n)
+    flow = np.zeros(n + 1)
     t = 0.01
-    pulse_n = int(rate_hz / f0_hz * 0.4)
-    pulse = -np.diff(np.concatenate(([0.0], np.sin(np.pi * np.arange(pulse_n) / pulse_n) ** 2)))
+    open_s = 0.4 / f0_hz  # open phase: 40 % of the period
     while t < duration_s - 0.02:
-        i = int(t * rate_hz)
         amp = 1.0 + shimmer_sd * rng.standard_normal()
-        m = min(pulse_n, n - i)
-        source[i : i + m] += amp * pulse[:m]
+        i0 = int(np.ceil(t * rate_hz))
+        idx = np.arange(i0, min(int((t + open_s) * rate_hz) + 1, n + 1))
+        # glottal flow pulse evaluated at the exact (sub-sample) instant, no quantisation jitter
+        flow[idx] += amp * np.sin(np.pi * (idx / rate_hz - t) / open_s) ** 2
         t += (1.0 + jitter_sd * rng.standard_normal()) / f0_hz
+    source = -np.diff(flow)  # radiated: derivative of the flow
     y = source
     for f, bw in zip(formants_hz, (90.0, 110.0, 170.0), strict=False):
         r = np.exp(-np.pi * bw / rate_hz)
