@@ -171,8 +171,8 @@ def audio_info(path: str | os.PathLike[str]) -> dict[str, object]:
         "frames": total,
         "format": fmt,
         "subtype": subtype,
-        "peak_dbfs": round(amplitude_to_dbfs(peak), 2),
-        "rms_dbfs": round(power_to_dbfs(sum_sq / samples_total), 2),
+        "peak_dbfs": round(amplitude_to_dbfs(peak), 2) + 0.0,  # never "-0.0"
+        "rms_dbfs": round(power_to_dbfs(sum_sq / samples_total), 2) + 0.0,
         "clipped_samples": clipped,
         "clipped_fraction": clipped / samples_total,
         "snr_db": round(snr_from_frame_powers(np.concatenate(powers)), 2),

@@ -41,6 +41,7 @@ class QualityCriteria:
 
     min_active_s: float = 1.0
     max_active_s: float | None = None
+    min_take_s: float = 0.0  # the whole take (sound and pauses) must last this long
     min_snr_db: float = 15.0
     min_signal_dbfs: float = -45.0
     max_clipped_fraction: float = 0.0005
@@ -210,6 +211,11 @@ def word_problems(report: QualityReport, criteria: QualityCriteria) -> list[str]
 
 def _duration_problems(report: QualityReport, criteria: QualityCriteria) -> list[str]:
     need = criteria.duration_text()
+    if report.duration_s < criteria.min_take_s - 0.05:
+        return [
+            f"stopped early: {report.duration_s:.1f} s recorded, the task needs "
+            f"{criteria.min_take_s:g} s"
+        ]
     if report.active_s < criteria.min_active_s:
         return [f"too short: {report.active_s:.1f} s of sound, the task needs {need}"]
     if criteria.max_active_s is not None and report.active_s > criteria.max_active_s:
