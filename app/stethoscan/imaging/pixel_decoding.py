@@ -1,0 +1,433 @@
+"""Decode one DICOM image (a file, or one frame of a multi-frame file) to stored values.
+
+Decoding goes through pydicom's pixel handlers (pylibjpeg-openjpeg, pylibjpeg-rle, python-gdcm,
+Pillow). 12-bit JPEG, which none of those decode, falls back to dcmtk's ``dcmdjpeg`` when it is
+installed. A syntax nothing can decode raises :class:`UnsupportedTransferSyntaxError` naming
+the syntax and what would decode it.
+
+Monochrome images keep their stored integers plus the modality rescale (slope, intercept); a
+Modality LUT Sequence is applied to the values. Colour images (RGB, YBR, palette colour) come
+out as RGB uint8.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from stethoscan.core.errors import DicomError, NotDicomError, UnsupportedTransferSyntaxError
+
+if TYPE_CHECKING:
+    from pydicom.dataset import Dataset
+
+PIXEL_DATA_KEYWORDS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
+
+
+@dataclass
+class DecodedImage:
+    """One decoded image.
+
+    ``pixels`` is (rows, columns) of stored values (native byte order) for monochrome images,
+    or (rows, columns, 3) uint8 RGB. Physical value = stored * slope + intercept, in ``units``.
+    """
+
+    pixels: np.ndarray
+    slope: float = 1.0
+    intercept: float = 0.0
+    photometric: str = "MONOCHROME2"  # MONOCHROME1 (shown inverted), MONOCHROME2 or RGB
+    window: tuple[float, float] | None = None  # first (center, width), physical units
+    units: str = ""
+
+    @property
+    def is_rgb(self) -> bool:
+        return self.pixels.ndim == 3
+
+
+# --- transfer syntaxes ---------------------------------------------------------------------
+_JPEG_8BIT = ("1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51")
+_JPEG_LOSSLESS = ("1.2.840.10008.1.2.4.57", "1.2.840.10008.1.2.4.70")
+_JPEG_LS = ("1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81")
+_JPEG_2000 = ("1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91",
+              "1.2.840.10008.1.2.4.92", "1.2.840.10008.1.2.4.93")
+_HTJ2K = ("1.2.840.10008.1.2.4.201", "1.2.840.10008.1.2.4.202", "1.2.840.10008.1.2.4.203")
+_JPIP = ("1.2.840.10008.1.2.4.94", "1.2.840.10008.1.2.4.95",
+         "1.2.840.10008.1.2.4.204", "1.2.840.10008.1.2.4.205")
+_JPEG_XL = {"1.2.840.10008.1.2.4.110": "JPEG XL Lossless",
+            "1.2.840.10008.1.2.4.111": "JPEG XL JPEG Recompression",
+            "1.2.840.10008.1.2.4.112": "JPEG XL"}
+_RLE = "1.2.840.10008.1.2.5"
+
+# dcmtk tools that decompress a file to Explicit VR Little Endian
+DCMTK_DECODERS = {
+    **{uid: "dcmdjpeg" for uid in (*_JPEG_8BIT, *_JPEG_LOSSLESS)},
+    **{uid: "dcmdjpls" for uid in _JPEG_LS},
+    _RLE: "dcmdrle",
+}
+
+
+def syntax_label(uid: str) -> str:
+    """'JPEG-LS Lossless Image Compression (1.2.840.10008.1.2.4.80)'."""
+    from pydicom.uid import UID
+
+    name = _JPEG_XL.get(uid) or UID(uid).name
+    if name == uid:
+        return f"unknown transfer syntax {uid}"
+    return f"{name} ({uid})"
+
+
+def _decoding_remedy(uid: str, twelve_bit: bool = False) -> str:
+    """What would decode ``uid``: a package to install and a tool to convert the study."""
+    uncompressed = "ask the sender to export the study uncompressed (Explicit VR Little Endian)"
+    if twelve_bit:
+        return ("Install dcmtk (apt-get install dcmtk), whose dcmdjpeg decodes 12-bit JPEG, or "
+                "convert the study with dcmdjpeg")
+    if uid in _JPEG_8BIT:
+        return "Install python-gdcm or Pillow (pip), or convert the study with dcmdjpeg (dcmtk)"
+    if uid in _JPEG_LOSSLESS:
+        return "Install python-gdcm (pip), or convert the study with dcmdjpeg (dcmtk)"
+    if uid in _JPEG_LS:
+        return "Install python-gdcm or pyjpegls (pip), or convert the study with dcmdjpls (dcmtk)"
+    if uid in _JPEG_2000:
+        return ("Install pylibjpeg-openjpeg or python-gdcm (pip), or convert the study with "
+                "gdcmconv --raw (GDCM)")
+    if uid in _HTJ2K:
+        return "Install pylibjpeg-openjpeg 2.0 or newer (pip), or " + uncompressed
+    if uid == _RLE:
+        return "Install pylibjpeg-rle (pip), or convert the study with dcmdrle (dcmtk)"
+    if uid in _JPEG_XL:
+        return "No JPEG XL decoder is available for pydicom yet; " + uncompressed
+    if uid in _JPIP:
+        return ("The pixel data is not in the file but on a JPIP image server, and Stethoscan "
+                "works offline; " + uncompressed)
+    if uid.startswith(("1.2.840.10008.1.2.4.10", "1.2.840.10008.1.2.7.")):
+        return ("This is a video (MPEG/HEVC) object: play it in a DICOM video player or extract "
+                "its frames with ffmpeg")
+    return uncompressed
+
+
+def unsupported_message(uid: str, twelve_bit: bool = False) -> str:
+    what = f"12-bit {syntax_label(uid)}" if twelve_bit else syntax_label(uid)
+    return (f"The pixel data uses {what}, which no installed decoder can read. "
+            f"{_decoding_remedy(uid, twelve_bit)}.")
+
+
+def check_transfer_syntax(uid: str) -> None:
+    """Raise :class:`UnsupportedTransferSyntaxError` when nothing installed decodes ``uid``."""
+    from pydicom.pixels import get_decoder
+
+    try:
+        decoder = get_decoder(uid)
+    except NotImplementedError as exc:
+        raise UnsupportedTransferSyntaxError(unsupported_message(str(uid))) from exc
+    dcmtk = DCMTK_DECODERS.get(str(uid))
+    if not decoder.is_available and not (dcmtk and shutil.which(dcmtk)):
+        raise UnsupportedTransferSyntaxError(unsupported_message(str(uid)))
+
+
+# --- reading -------------------------------------------------------------------------------
+def read_dataset(path: str | os.PathLike[str], stop_before_pixels: bool = False) -> Dataset:
+    """Read a DICOM file; files without the 128-byte preamble are accepted when they parse.
+
+    Raises
+    ------
+    NotDicomError
+        The file is not DICOM.
+    DicomError
+        The file is DICOM but cannot be parsed.
+    """
+    import pydicom
+    from pydicom.errors import InvalidDicomError
+
+    name = Path(path).name
+    try:
+        ds = pydicom.dcmread(path, stop_before_pixels=stop_before_pixels)
+    except InvalidDicomError:
+        ds = _read_without_preamble(path, stop_before_pixels)
+    except (OSError, ValueError, EOFError, KeyError, TypeError) as exc:
+        raise DicomError(f"{name} could not be read as DICOM ({exc}).") from exc
+    _fill_missing_transfer_syntax(ds)
+    return ds
+
+
+def _read_without_preamble(path: str | os.PathLike[str], stop_before_pixels: bool) -> Dataset:
+    import pydicom
+
+    name = Path(path).name
+    try:
+        ds = pydicom.dcmread(path, force=True, stop_before_pixels=stop_before_pixels)
+    except (OSError, ValueError, EOFError, KeyError, TypeError, AttributeError) as exc:
+        raise NotDicomError(f"{name} is not a readable DICOM file.") from exc
+    # force=True parses almost anything: accept it only when it looks like a DICOM image header
+    groups = {tag.group for tag in ds.keys()}
+    if not ({0x0008, 0x0028, 0x7FE0} & groups) or any(g > 0xFFFE for g in groups):
+        raise NotDicomError(f"{name} is not a readable DICOM file.")
+    return ds
+
+
+def _fill_missing_transfer_syntax(ds: Dataset) -> None:
+    """Files without (0002,0010) are native; the encoding pydicom read them with says which."""
+    from pydicom.dataset import FileMetaDataset
+    from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+    meta = getattr(ds, "file_meta", None)
+    if meta is None:
+        ds.file_meta = meta = FileMetaDataset()
+    if meta.get("TransferSyntaxUID"):
+        return
+    implicit, little = ds.original_encoding
+    if implicit:
+        meta.TransferSyntaxUID = ImplicitVRLittleEndian
+    elif little is False:
+        meta.TransferSyntaxUID = ExplicitVRBigEndian
+    else:
+        meta.TransferSyntaxUID = ExplicitVRLittleEndian
+
+
+def has_pixel_data(ds: Dataset) -> bool:
+    return any(keyword in ds for keyword in PIXEL_DATA_KEYWORDS)
+
+
+def number_of_frames(ds: Dataset) -> int:
+    """(0028,0008) Number of Frames, 1 when absent; a clear error when it is not a number."""
+    raw = ds.get("NumberOfFrames")
+    if raw is None or raw == "":
+        return 1
+    try:
+        return max(int(raw), 1)
+    except (TypeError, ValueError) as exc:
+        raise DicomError(
+            f"The header value Number of Frames ('{raw}') is not a number, so the frames in "
+            "this file cannot be located. Ask the sender to correct or re-export the file."
+        ) from exc
+
+
+# --- decoding ------------------------------------------------------------------------------
+def decode_file(path: str | os.PathLike[str], frame: int | None = None) -> DecodedImage:
+    """Decode ``frame`` (0-based; None = the only or first frame) of the file at ``path``."""
+    ds = read_dataset(path)
+    return decode_frame(ds, frame, path=str(path))
+
+
+def decode_frame(ds: Dataset, frame: int | None = None, path: str | None = None) -> DecodedImage:
+    """Decode one frame of ``ds`` and apply the modality LUT, colour and palette conversions.
+
+    Raises
+    ------
+    UnsupportedTransferSyntaxError
+        No installed decoder handles the transfer syntax (the message says what would).
+    DicomError
+        The file has no image, an incomplete image description, or damaged pixel data.
+    """
+    index = _validate_image(ds, frame)
+    stored = _decode_stored(ds, index, path)
+    slope, intercept = frame_rescale(ds, index)
+    photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).strip().upper()
+    if stored.ndim == 2 and photometric == "PALETTE COLOR":
+        return DecodedImage(_apply_palette(stored, ds), photometric="RGB")
+    if stored.ndim == 3:
+        return DecodedImage(_rgb_to_uint8(stored, ds), photometric="RGB")
+    image = DecodedImage(stored, slope, intercept, photometric if photometric == "MONOCHROME1"
+                         else "MONOCHROME2", frame_window(ds, index), modality_units(ds))
+    if ds.get("ModalityLUTSequence"):
+        image = _apply_modality_lut_sequence(image, ds)
+    return image
+
+
+def _validate_image(ds: Dataset, frame: int | None) -> int:
+    """Check the image description; return the 0-based frame index to decode."""
+    if not has_pixel_data(ds):
+        if ds.get("Rows") and ds.get("Columns"):
+            raise DicomError(
+                "The file describes an image but its pixel data is missing or cut off: it is "
+                "probably truncated. Copy it again from the original source."
+            )
+        sop = getattr(ds.get("SOPClassUID"), "name", "") or "object"
+        raise DicomError(f"This DICOM file ({sop}) contains no image to show.")
+    missing = [k for k in ("Rows", "Columns", "BitsAllocated") if ds.get(k) in (None, "")]
+    if missing:
+        raise DicomError(
+            "The file has pixel data but its image description is incomplete "
+            f"(missing {', '.join(missing)}), so it cannot be shown as an image."
+        )
+    frames = number_of_frames(ds)
+    index = 0 if frame is None else int(frame)
+    if not 0 <= index < frames:
+        raise DicomError(f"Frame {index + 1} was asked for, but the file has {frames} frame(s).")
+    check_transfer_syntax(ds.file_meta.TransferSyntaxUID)
+    return index
+
+
+def _decode_stored(ds: Dataset, index: int, path: str | None) -> np.ndarray:
+    """Stored values of one frame in native byte order, colour converted to RGB."""
+    from pydicom.pixels import pixel_array
+
+    uid = str(ds.file_meta.TransferSyntaxUID)
+    if _needs_dcmtk(ds) and path is not None:
+        return _decode_with_dcmtk(path, uid)[index]
+    if _needs_dcmtk(ds):
+        raise UnsupportedTransferSyntaxError(unsupported_message(uid, twelve_bit=True))
+    frames = number_of_frames(ds)
+    try:
+        arr = pixel_array(ds, index=index if frames > 1 else None)
+    except ValueError as exc:
+        raise _damaged_error(ds, exc) from exc
+    except (RuntimeError, NotImplementedError, AttributeError, KeyError) as exc:
+        if path is not None and uid in DCMTK_DECODERS and shutil.which(DCMTK_DECODERS[uid]):
+            return _decode_with_dcmtk(path, uid)[index]
+        raise _damaged_error(ds, exc) from exc
+    if not arr.dtype.isnative:
+        arr = arr.astype(arr.dtype.newbyteorder("="))
+    return arr
+
+
+def _needs_dcmtk(ds: Dataset) -> bool:
+    """12-bit JPEG (processes 2 and 4): no installed non-GPL pydicom plugin decodes it."""
+    from pydicom.uid import JPEGExtended12Bit
+
+    return ds.file_meta.TransferSyntaxUID == JPEGExtended12Bit and int(ds.BitsStored or 8) > 8
+
+
+def _damaged_error(ds: Dataset, exc: Exception) -> DicomError:
+    uid = str(ds.file_meta.TransferSyntaxUID)
+    detail = " ".join(str(exc).split())[:300]
+    if "less than expected" in detail or "shorter" in detail:
+        return DicomError(
+            "The pixel data is shorter than the image description says: the file is truncated "
+            f"or damaged ({detail}). Copy it again from the original source."
+        )
+    return DicomError(
+        f"The {syntax_label(uid)} pixel data of this file is damaged and could not be "
+        f"decoded ({detail}). Copy it again from the original source."
+    )
+
+
+@functools.lru_cache(maxsize=2)
+def _decode_with_dcmtk(path: str, uid: str) -> np.ndarray:
+    """All frames of ``path`` via dcmtk (dcmdjpeg/dcmdjpls/dcmdrle), as (frames, rows, cols[, 3])."""
+    from pydicom.pixels import pixel_array
+
+    tool = DCMTK_DECODERS.get(uid, "")
+    exe = shutil.which(tool) if tool else None
+    if exe is None:
+        raise UnsupportedTransferSyntaxError(unsupported_message(uid, twelve_bit=True))
+    with tempfile.TemporaryDirectory(prefix="stethoscan-dcmtk-") as folder:
+        out = os.path.join(folder, "decoded.dcm")
+        result = subprocess.run([exe, path, out], capture_output=True, text=True, timeout=120)
+        if result.returncode != 0 or not os.path.exists(out):
+            raise DicomError(
+                f"The {syntax_label(uid)} pixel data of this file is damaged and could not be "
+                f"decoded ({tool}: {result.stderr.strip()[:200]})."
+            )
+        arr = pixel_array(out)
+    if not arr.dtype.isnative:
+        arr = arr.astype(arr.dtype.newbyteorder("="))
+    frames = arr.shape[0] if arr.ndim == 4 or (arr.ndim == 3 and arr.shape[-1] != 3) else 1
+    return arr if frames > 1 else arr[np.newaxis]
+
+
+# --- value transforms ----------------------------------------------------------------------
+def _frame_group_item(ds: Dataset, index: int, sequence: str) -> Any:
+    """The functional-group item ``sequence`` for frame ``index`` (per-frame, else shared)."""
+    for groups, pick in (("PerFrameFunctionalGroupsSequence", index),
+                         ("SharedFunctionalGroupsSequence", 0)):
+        items = ds.get(groups)
+        if items and pick < len(items) and items[pick].get(sequence):
+            return items[pick].get(sequence)[0]
+    return None
+
+
+def frame_rescale(ds: Dataset, index: int = 0) -> tuple[float, float]:
+    """(slope, intercept) of the modality rescale for frame ``index``.
+
+    Enhanced multi-frame objects keep it in the Pixel Value Transformation functional group;
+    RT Dose stores Dose Grid Scaling (Gy per stored unit) instead.
+    """
+    item = _frame_group_item(ds, index, "PixelValueTransformationSequence") or ds
+    slope = _float_or(item.get("RescaleSlope"), 1.0)
+    intercept = _float_or(item.get("RescaleIntercept"), 0.0)
+    if "DoseGridScaling" in ds and "RescaleSlope" not in item:
+        slope = _float_or(ds.get("DoseGridScaling"), 1.0)
+    return (slope if slope != 0 else 1.0), intercept
+
+
+def frame_window(ds: Dataset, index: int = 0) -> tuple[float, float] | None:
+    """The first (WindowCenter, WindowWidth) for frame ``index``, or None."""
+    item = _frame_group_item(ds, index, "FrameVOILUTSequence") or ds
+    center, width = item.get("WindowCenter"), item.get("WindowWidth")
+    center = _first_float(center)
+    width = _first_float(width)
+    if center is None or width is None or width <= 0:
+        return None
+    return center, width
+
+
+def modality_units(ds: Dataset) -> str:
+    modality = str(ds.get("Modality", "")).upper()
+    if modality == "CT":
+        return "HU"
+    if modality == "RTDOSE":
+        return str(ds.get("DoseUnits", "GY")).title()
+    if modality == "PT":
+        return str(ds.get("Units", ""))
+    return ""
+
+
+def _first_float(value: Any) -> float | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
+        value = value[0] if len(value) else None
+    return _float_or(value, None)
+
+
+def _float_or(value: Any, default: float | None) -> float | None:
+    try:
+        result = float(value)
+    except (TypeError, ValueError):
+        return default
+    return result if np.isfinite(result) else default
+
+
+def _apply_modality_lut_sequence(image: DecodedImage, ds: Dataset) -> DecodedImage:
+    from pydicom.pixels import apply_modality_lut
+
+    try:
+        values = apply_modality_lut(image.pixels, ds)
+    except (ValueError, AttributeError, KeyError, IndexError) as exc:
+        raise DicomError(f"The Modality LUT of this file is invalid ({exc}).") from exc
+    image.pixels = np.ascontiguousarray(values)
+    image.slope, image.intercept = 1.0, 0.0
+    return image
+
+
+def _rgb_to_uint8(arr: np.ndarray, ds: Dataset) -> np.ndarray:
+    """RGB with 8, 16 or 32 bits per sample to uint8 (keeps the most significant bits)."""
+    if arr.dtype == np.uint8:
+        return np.ascontiguousarray(arr)
+    bits = int(ds.get("BitsStored") or arr.dtype.itemsize * 8)
+    shift = max(bits - 8, 0)
+    return np.ascontiguousarray((arr.astype(np.uint64) >> shift).clip(0, 255).astype(np.uint8))
+
+
+def _apply_palette(stored: np.ndarray, ds: Dataset) -> np.ndarray:
+    """Palette colour to RGB uint8 (16-bit LUT entries scaled by their own range)."""
+    from pydicom.pixels import apply_color_lut
+
+    try:
+        rgb = apply_color_lut(stored, ds)[..., :3]
+        descriptor = ds.RedPaletteColorLookupTableDescriptor
+        entries = int(descriptor[0]) or 65536
+        table = apply_color_lut(np.arange(int(descriptor[1]), int(descriptor[1]) + entries), ds)
+    except (ValueError, AttributeError, KeyError, TypeError) as exc:
+        raise DicomError(f"The palette colour table of this file is invalid ({exc}).") from exc
+    if rgb.dtype != np.uint8 and int(table.max()) > 255:
+        rgb = rgb >> 8
+    return np.ascontiguousarray(rgb.astype(np.uint8))

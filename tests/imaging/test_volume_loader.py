@@ -1,0 +1,215 @@
+"""Progressive, verified and parallel volume loading from an ordered series."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pydicom
+import pytest
+from pydicom.data import get_testdata_file
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.pixels import apply_modality_lut
+from pydicom.uid import (
+    CTImageStorage,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+    JPEG2000Lossless,
+    RLELossless,
+    generate_uid,
+)
+
+from stethoscan.core.errors import Cancelled, DicomError
+from stethoscan.core.task import SilentTask
+from stethoscan.imaging import slice_rendering
+from stethoscan.imaging.model import InstanceRef, SeriesInfo
+from stethoscan.imaging.volume_loader import load_volume
+
+
+def write_ct_series(folder: Path, count: int = 12, size: int = 32, *, syntax=ExplicitVRLittleEndian,
+                    normal_sign: int = 1, slopes=None, seed: int = 0) -> SeriesInfo:
+    """A CT series (12-bit unsigned, intercept -1024) with shuffled file names, and its
+    SeriesInfo ordered along the slice normal as the indexer produces it."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    study, series_uid = generate_uid(), generate_uid()
+    names = [f"f{n:03d}.dcm" for n in random.Random(seed).sample(range(1000), count)]
+    instances = []
+    for k in range(count):
+        ds = _ct_dataset(study, series_uid, k, size, rng, normal_sign, (slopes or {}).get(k, 1.0))
+        if syntax not in (ExplicitVRLittleEndian, ImplicitVRLittleEndian):
+            ds.compress(syntax)
+        else:
+            ds.file_meta.TransferSyntaxUID = syntax
+        path = folder / names[k]
+        ds.save_as(path, enforce_file_format=True)
+        instances.append(InstanceRef(str(path), ds.SOPInstanceUID, position_mm=tuple(
+            float(v) for v in ds.ImagePositionPatient), orientation=(1, 0, 0, 0, 1, 0)))
+    return SeriesInfo(series_uid, study, modality="CT", rows=size, columns=size,
+                      pixel_spacing_mm=(0.8, 0.7), slice_spacing_mm=2.5,
+                      orientation=(1, 0, 0, 0, 1, 0), instances=instances,
+                      warnings=["test warning from the indexer"])
+
+
+def _ct_dataset(study, series_uid, k, size, rng, normal_sign, slope) -> Dataset:
+    ds = Dataset()
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.MediaStorageSOPClassUID = CTImageStorage
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.SOPClassUID, ds.Modality = CTImageStorage, "CT"
+    ds.StudyInstanceUID, ds.SeriesInstanceUID = study, series_uid
+    ds.ImagePositionPatient = [-20.0, -10.0, normal_sign * 2.5 * k]
+    ds.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+    ds.PixelSpacing = [0.8, 0.7]
+    ds.Rows = ds.Columns = size
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
+    ds.RescaleIntercept, ds.RescaleSlope = -1024, slope
+    ds.WindowCenter, ds.WindowWidth = 40, 400
+    pixels = rng.integers(0, 4096, size=(size, size), dtype=np.uint16)
+    pixels[0, 0] = k  # identifies the slice
+    ds.PixelData = pixels.tobytes()
+    return ds
+
+
+def _expected(series: SeriesInfo) -> np.ndarray:
+    return np.stack([pydicom.dcmread(i.path).pixel_array for i in series.instances])
+
+
+class RecordingTask(SilentTask):
+    """Remembers what the volume looked like when the first slice was handed over."""
+
+    def partial(self, result) -> None:
+        index, volume = result
+        self.first = (index, volume.loaded.copy(), volume.voxels[index].copy())
+        super().partial(result)
+
+
+def test_uncompressed_series_loads_in_order_with_geometry(tmp_path):
+    series = write_ct_series(tmp_path, normal_sign=-1)  # positions descend: k runs inferior
+    task = RecordingTask()
+    volume = load_volume(series, task, first_index=3)
+    np.testing.assert_array_equal(volume.voxels, _expected(series))
+    assert [int(volume.voxels[k, 0, 0]) for k in range(12)] == list(range(12))
+    assert volume.loaded.all() and task.fraction == 1.0
+    assert volume.spacing_mm == (2.5, 0.8, 0.7)
+    assert volume.origin_mm == (-20.0, -10.0, 0.0)
+    np.testing.assert_allclose(volume.direction, np.diag([1.0, 1.0, -1.0]))
+    np.testing.assert_allclose(volume.index_to_patient_mm(4, 1, 2), [-18.6, -9.2, -10.0])
+    assert (volume.slope, volume.intercept, volume.units) == (1.0, -1024.0, "HU")
+    assert volume.default_window == (40.0, 400.0)
+    assert "test warning from the indexer" in volume.warnings
+    index, loaded, pixels = task.first
+    assert index == 3 and loaded.sum() == 1 and loaded[3]
+    np.testing.assert_array_equal(pixels, volume.voxels[3])
+
+
+@pytest.mark.parametrize("syntax", [ImplicitVRLittleEndian, RLELossless, JPEG2000Lossless],
+                         ids=["implicit", "rle", "j2k"])
+def test_other_syntaxes_decode_in_parallel_to_the_same_values(tmp_path, syntax):
+    series = write_ct_series(tmp_path, count=8, syntax=syntax)
+    volume = load_volume(series, workers=2)
+    np.testing.assert_array_equal(volume.voxels, _expected(series))
+    assert volume.loaded.all()
+
+
+def test_per_slice_rescale_switches_to_physical_values(tmp_path):
+    series = write_ct_series(tmp_path, count=6, slopes={4: 2.0})
+    volume = load_volume(series, first_index=0)
+    assert volume.voxels.dtype == np.float32 and (volume.slope, volume.intercept) == (1.0, 0.0)
+    for k, inst in enumerate(series.instances):
+        ds = pydicom.dcmread(inst.path)
+        np.testing.assert_allclose(volume.voxels[k], apply_modality_lut(ds.pixel_array, ds))
+
+
+def test_files_that_differ_from_the_first_are_still_read_right(tmp_path):
+    series = write_ct_series(tmp_path, count=6)
+    odd = pydicom.dcmread(series.instances[1].path)  # another window: header bytes differ
+    odd.WindowCenter = 300
+    odd.save_as(series.instances[1].path)
+    dirty = pydicom.dcmread(series.instances[2].path)  # garbage in the unused high bits
+    values = np.frombuffer(dirty.PixelData, np.uint16).copy()
+    values[5] |= 0xF000
+    dirty.PixelData = values.tobytes()
+    dirty.save_as(series.instances[2].path)
+    with open(series.instances[4].path, "ab") as fh:  # bytes after the pixel data
+        fh.write(b"\xfc\xff\xfc\xff" + b"OB\x00\x00" + (4).to_bytes(4, "little") + b"\x00" * 4)
+    volume = load_volume(series, first_index=0)
+    np.testing.assert_array_equal(volume.voxels, _expected(series))
+    assert volume.voxels[2].max() < 4096
+
+
+def test_a_bad_slice_is_left_blank_with_a_warning(tmp_path):
+    series = write_ct_series(tmp_path, count=6)
+    bad = Path(series.instances[2].path)
+    bad.write_bytes(bad.read_bytes()[:600])
+    volume = load_volume(series, first_index=4)
+    assert not volume.loaded[2] and volume.loaded.sum() == 5
+    assert any(w.startswith("Slice 3 could not be loaded") for w in volume.warnings)
+    expected = _expected(SeriesInfo("x", "y", instances=series.instances[3:]))
+    np.testing.assert_array_equal(volume.voxels[3:], expected)
+
+
+def test_a_series_that_cannot_be_decoded_raises(tmp_path):
+    series = write_ct_series(tmp_path, count=3)
+    for inst in series.instances:
+        Path(inst.path).write_bytes(b"broken")
+    with pytest.raises(DicomError):
+        load_volume(series)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_cancel_stops_loading(tmp_path, workers):
+    series = write_ct_series(tmp_path, count=10, syntax=RLELossless)
+
+    class CancelAfterFirst(SilentTask):
+        def partial(self, result) -> None:
+            self.cancel()
+
+    with pytest.raises(Cancelled):
+        load_volume(series, CancelAfterFirst(), workers=workers)
+
+
+def test_multiframe_instances_share_one_read():
+    path = get_testdata_file("emri_small.dcm")
+    ds = pydicom.dcmread(path)
+    instances = [InstanceRef(path, ds.SOPInstanceUID, frame=f) for f in range(10)]
+    series = SeriesInfo("emri", "s", modality="MR", instances=instances,
+                        pixel_spacing_mm=(1.0, 1.0), slice_spacing_mm=5.0)
+    volume = load_volume(series, workers=2)
+    np.testing.assert_array_equal(volume.voxels, ds.pixel_array)
+    assert volume.default_window is not None and volume.default_window[1] >= 1
+
+
+def _series_from_folder(folder: Path) -> SeriesInfo:
+    """Order the files along the slice normal (the indexer's job, done here independently)."""
+    headers = [(pydicom.dcmread(p, stop_before_pixels=True), str(p))
+               for p in sorted(folder.glob("*.dcm"))]
+    first = headers[0][0]
+    orientation = tuple(float(v) for v in first.ImageOrientationPatient)
+    normal = np.cross(orientation[:3], orientation[3:])
+    headers.sort(key=lambda h: float(np.dot(normal, [float(v) for v in h[0].ImagePositionPatient])))
+    instances = [InstanceRef(p, h.SOPInstanceUID, position_mm=tuple(
+        float(v) for v in h.ImagePositionPatient), orientation=orientation) for h, p in headers]
+    return SeriesInfo(first.SeriesInstanceUID, first.StudyInstanceUID, modality=first.Modality,
+                      rows=first.Rows, columns=first.Columns,
+                      pixel_spacing_mm=tuple(float(v) for v in first.PixelSpacing),
+                      orientation=orientation, instances=instances)
+
+
+@pytest.mark.real_data
+def test_real_brain_mri_is_one_volume_with_true_geometry(shared_data):
+    series = _series_from_folder(shared_data / "brain-t1-dicom")
+    volume = load_volume(series)
+    assert volume.shape == (384, 384, 274) and volume.loaded.all() and volume.voxels.any()
+    assert volume.spacing_mm[0] == pytest.approx(0.6667, abs=1e-3)  # from positions
+    assert volume.spacing_mm[1:] == pytest.approx((0.6667, 0.7), abs=1e-3)
+    labels = {p: slice_rendering.extract_plane(volume, p, 100).labels
+              for p in slice_rendering.PLANES}
+    assert labels["axial"] == {"top": "A", "bottom": "P", "left": "R", "right": "L"}
+    assert labels["coronal"] == {"top": "S", "bottom": "I", "left": "R", "right": "L"}
+    assert labels["sagittal"] == {"top": "S", "bottom": "I", "left": "A", "right": "P"}
+    ds = pydicom.dcmread(series.instances[200].path)
+    np.testing.assert_array_equal(volume.voxels[200], ds.pixel_array)
