@@ -20,6 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("file", type=Path, help="audio file (WAV, FLAC, OGG, MP3)")
     parser.add_argument("--task", required=True, choices=("breath", "voice", "cough"))
+    parser.add_argument("--voice-kind", choices=("sustained", "speech"),
+                        help="for --task voice: which norms apply (default: guessed)")
     parser.add_argument("--json", action="store_true", help="print the full result as JSON")
     parser.add_argument("--out", type=Path, help="folder for features.csv and segments.json")
     parser.set_defaults(func=run)
@@ -85,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     from stethoscan.core.task import ConsoleTask
 
     clip = read_audio(args.file)
-    result = analyze_recording(clip, args.task, ConsoleTask("Analysing"))
+    result = analyze_recording(clip, args.task, ConsoleTask("Analysing"), voice_kind=args.voice_kind)
     if args.task == "breath":
         result.model_results = _model_results(clip, result)
     if args.out:

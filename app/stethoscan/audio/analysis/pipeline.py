@@ -86,8 +86,14 @@ def _progress(task, fraction: float, message: str) -> None:
         task.progress(fraction, message)
 
 
-def analyze_recording(clip: AudioClip, task_kind: str, task=None) -> AnalysisResult:
-    """Run preprocessing, segmentation, measures and features for a breath, voice or cough take."""
+def analyze_recording(clip: AudioClip, task_kind: str, task=None,
+                      voice_kind: str | None = None) -> AnalysisResult:
+    """Run preprocessing, segmentation, measures and features for a breath, voice or cough take.
+
+    ``task`` is the progress/cancel protocol of ``core.task`` (or None). ``voice_kind``
+    ("sustained" or "speech") says which norms apply to a voice take; None guesses it (one long
+    voiced stretch = sustained vowel).
+    """
     if task_kind not in TASK_KINDS:
         raise AudioError(f"Unknown recording task '{task_kind}': use breath, voice or cough.")
     mono = clip.mono()
@@ -117,9 +123,9 @@ def analyze_recording(clip: AudioClip, task_kind: str, task=None) -> AnalysisRes
         feature_segments = coughs.segments
     else:
         # Praat-compatible measures need the samples as recorded, not resampled or filtered.
-        report = voice_report(mono.astype(np.float64), clip.rate_hz, kind="sustained"
-                              if clip.duration_s and _looks_sustained(mono, clip.rate_hz)
-                              else "speech")
+        if voice_kind is None:
+            voice_kind = "sustained" if _looks_sustained(mono, clip.rate_hz) else "speech"
+        report = voice_report(mono.astype(np.float64), clip.rate_hz, kind=voice_kind)
         result.voice_report = report.as_dict()
         result.segments = list(report.segments)
         feature_source, feature_rate = mono, int(clip.rate_hz)
