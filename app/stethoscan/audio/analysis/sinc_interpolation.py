@@ -73,7 +73,7 @@ def interpolate_at(rows: np.ndarray, positions: np.ndarray, depth: int) -> np.nd
 
 
 def golden_section_maxima(
-    rows: np.ndarray, centres: np.ndarray, depth: int, iterations: int = 40
+    rows: np.ndarray, centres: np.ndarray, depth: int, iterations: int = 30
 ) -> tuple[np.ndarray, np.ndarray]:
     """Maximum of the sinc interpolation in ``[centre - 1, centre + 1]`` by golden section."""
     ratio = (np.sqrt(5.0) - 1.0) / 2.0
