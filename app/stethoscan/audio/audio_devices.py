@@ -67,7 +67,7 @@ def load_sounddevice():
     """Import sounddevice; :class:`AudioDeviceError` if the PortAudio library is missing."""
     try:
         import sounddevice
-    except OSError as exc:  # sounddevice raises OSError when libportaudio cannot be loaded
+    except (OSError, ImportError) as exc:  # OSError: sounddevice found no libportaudio
         raise AudioDeviceError(_NO_PORTAUDIO) from exc
     return sounddevice
 

@@ -111,6 +111,7 @@ class CaptureStatus:
     device: str
     rate_hz: int
     channels: int
+    max_block_gap_s: float = 0.0  # longest time between two blocks from the device, s
 
 
 class Recorder:
@@ -148,6 +149,7 @@ class Recorder:
         self._frames_captured = 0
         self._first_block_at: float | None = None
         self._last_block_at: float | None = None
+        self._max_block_gap_s = 0.0
         self._opened_at = 0.0
         self._stream: Any = None
         self._stream_ended = False
@@ -248,6 +250,7 @@ class Recorder:
             state=self._state, elapsed_s=self._frames_captured / self.config.rate_hz,
             overflows=self._overflows, live_dropped=self._live_dropped, device=self.device_label,
             rate_hz=self.config.rate_hz, channels=self.config.channels,
+            max_block_gap_s=self._max_block_gap_s,
         )
 
     @property
@@ -290,6 +293,8 @@ class Recorder:
         now = time.monotonic()
         if self._first_block_at is None:
             self._first_block_at = now
+        elif now - self._last_block_at > self._max_block_gap_s:
+            self._max_block_gap_s = now - self._last_block_at
         self._last_block_at = now
         if not self._paused:
             if self._max_frames is not None:
