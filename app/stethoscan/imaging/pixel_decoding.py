@@ -249,8 +249,12 @@ def _validate_image(ds: Dataset, frame: int | None) -> int:
                 "The file describes an image but its pixel data is missing or cut off: it is "
                 "probably truncated. Copy it again from the original source."
             )
-        sop = getattr(ds.get("SOPClassUID"), "name", "") or "object"
-        raise DicomError(f"This DICOM file ({sop}) contains no image to show.")
+        if len(ds) == 0:
+            raise DicomError("No DICOM element of this file could be read: it is truncated or "
+                             "damaged. Copy it again from the original source.")
+        sop = getattr(ds.get("SOPClassUID"), "name", "")
+        kind = f" ({sop})" if sop else ""
+        raise DicomError(f"This DICOM file{kind} contains no image to show.")
     missing = [k for k in ("Rows", "Columns", "BitsAllocated") if ds.get(k) in (None, "")]
     if missing:
         raise DicomError(
