@@ -124,7 +124,10 @@ class PatientBrowser(QWidget):
     def _patient_item(self, patient: Any) -> QTreeWidgetItem:
         name = format_person_name(patient.name) or "(no name)"
         text = f"{name}   ID {patient.patient_id}" if patient.patient_id else name
-        item = QTreeWidgetItem([text, "", f"{len(patient.studies)} st."])
+        item = QTreeWidgetItem([text, "", ""])
+        details = [f"ID {patient.patient_id}", patient.sex, format_dicom_date(patient.birth_date),
+                   f"{len(patient.studies)} study(ies)"]
+        item.setToolTip(0, "\n".join([name] + [d for d in details if d]))
         item.setData(0, _ROLE, ("patient", patient))
         font = item.font(0)
         font.setBold(True)
@@ -135,7 +138,8 @@ class PatientBrowser(QWidget):
 
     def _study_item(self, patient: Any, study: Any) -> QTreeWidgetItem:
         text = "  ".join(x for x in (format_dicom_date(study.date), study.description) if x) or "Study"
-        item = QTreeWidgetItem([text, "", f"{len(study.series)} se."])
+        item = QTreeWidgetItem([text, "", ""])
+        item.setToolTip(0, f"{text}\n{len(study.series)} series")
         item.setData(0, _ROLE, ("study", study))
         for series in sorted(study.series, key=lambda s: (s.series_number is None, s.series_number or 0)):
             item.addChild(self._series_item(patient, study, series))

@@ -55,9 +55,9 @@ class ScreenshotScript:
         rect = view.image_rect()
         w, h = rect.width(), rect.height()
         layer = view.measurements
-        layer.add("distance", QPointF(w * 0.22, h * 0.30), QPointF(w * 0.78, h * 0.30))
-        layer.add("ellipse", QPointF(w * 0.30, h * 0.52), QPointF(w * 0.48, h * 0.66))
-        layer.add("rectangle", QPointF(w * 0.56, h * 0.52), QPointF(w * 0.72, h * 0.64))
+        layer.add("distance", QPointF(w * 0.20, h * 0.26), QPointF(w * 0.80, h * 0.26))
+        layer.add("ellipse", QPointF(w * 0.26, h * 0.50), QPointF(w * 0.42, h * 0.62))
+        layer.add("rectangle", QPointF(w * 0.60, h * 0.40), QPointF(w * 0.74, h * 0.50))
         viewer.actions_["tool_ellipse"].setChecked(True)
         QTimer.singleShot(SETTLE_MS, self._measurement)
 

@@ -37,7 +37,8 @@ def corner_content(view: Any, mm_per_pixel: float | None) -> OverlayContent:
         content.top_left = [slice_line, location]
         content.bottom_right = [window]
     else:
-        sex_birth = " ".join(x for x in (labels.sex, format_dicom_date(labels.birth_date)) if x)
+        birth = format_dicom_date(labels.birth_date)
+        sex_birth = f"{labels.sex}  {birth}".strip() if birth else (f"Sex {labels.sex}" if labels.sex else "")
         content.top_left = [x for x in (format_person_name(labels.patient_name),
                                         f"ID {labels.patient_id}" if labels.patient_id else "",
                                         sex_birth) if x]

@@ -129,7 +129,8 @@ class Measurement(QObject):
             data, row_mm, col_mm, units = values
             self.result = roi_statistics(data, row_mm, col_mm, pos.x(), pos.y(), size.x(), size.y(), self.kind)
             self.label.setText(self.result.describe(units))
-            self.label.setPos(pos.x() + size.x(), pos.y())
+            self.label.setAnchor((0, 0))  # below the shape, so neighbouring ROIs do not collide
+            self.label.setPos(pos.x(), pos.y() + size.y())
         self.changed.emit(self)
 
     def add_to(self, view_box: pg.ViewBox) -> None:
