@@ -101,6 +101,11 @@ def plane_axes(volume: Volume, plane: str) -> tuple[int, int, int]:
     return array_of[_PATIENT_AXIS_OF_NORMAL[plane]], array_of[row_patient], array_of[col_patient]
 
 
+def acquired_plane(volume: Volume) -> str:
+    """The standard plane closest to the acquired slices (the one whose fixed axis is k)."""
+    return next(p for p in PLANES if plane_axes(volume, p)[0] == 0)
+
+
 def plane_count(volume: Volume, plane: str) -> int:
     """Number of planes of this orientation (the size of the fixed axis)."""
     if plane == "acquired":
@@ -191,7 +196,8 @@ def to_square_pixels(rgb: np.ndarray, pixel_spacing_mm: tuple[float, float]) -> 
 
 def write_png(rgb: np.ndarray, path: str | os.PathLike[str],
               labels: dict[str, str] | None = None, caption: str = "") -> None:
-    """Write RGB uint8 to a PNG, with orientation letters on the edges and a caption."""
+    """Write RGB uint8 to a PNG, with orientation letters on the edges and a caption
+    (lines separated by newlines) in the top-left corner."""
     from PIL import Image, ImageDraw
 
     image = Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8), mode="RGB")
@@ -220,6 +226,6 @@ def _draw_overlay(draw, size: tuple[int, int], labels: dict[str, str], caption: 
     for edge, (xy, anchor) in anchors.items():
         if labels.get(edge):
             draw.text(xy, labels[edge], anchor=anchor, **style)
-    if caption:
-        draw.text((margin, height - margin), caption, anchor="ld",
-                  **{**style, "fill": (255, 255, 255)})
+    if caption:  # top-left corner, one item per line, clear of the centred letters
+        draw.multiline_text((margin, margin), caption, anchor="la", spacing=2,
+                            **{**style, "fill": (255, 255, 255)})
