@@ -18,6 +18,7 @@ from stethoscan.gui.viewer.scan_viewer import ScanViewer
 from stethoscan.gui.viewer.viewer_state import ScanLabels
 from stethoscan.gui.workers import Workers
 from stethoscan.imaging.volume import Volume
+from stethoscan.imaging.windowing import apply_window
 from stethoscan.records.patient_store import PatientStore
 
 
@@ -49,17 +50,39 @@ def show_ct(viewer, first_index: int = 10) -> Volume:
     return volume
 
 
+def expected_grey(hu: float, center: float, width: float) -> int:
+    """DICOM PS3.3 C.11.2.1.2.1 linear window, rounded."""
+    y = ((hu - (center - 0.5)) / (width - 1.0) + 0.5) * 255.0
+    return int(np.floor(min(max(y, 0.0), 255.0) + 0.5))
+
+
+def grey_at(view, j: int, i: int) -> int:
+    """Displayed grey level of axial pixel (row j, column i) in the main view."""
+    return int(view.displayed_image()[j, i])
+
+
+def shown(viewer, stored: np.ndarray) -> np.ndarray:
+    """What the viewer must draw for ``stored`` values with its current window (as `dicom render`)."""
+    volume, state = viewer.state.volume, viewer.state
+    return apply_window(stored, state.center, state.width, volume.slope, volume.intercept, state.invert)
+
+
+SOFT = (20, 12)  # (j, i) of a 40 HU voxel on slices 5..14
+AIR = (2, 2)
+
+
 def test_right_drag_changes_window_and_the_image_levels(viewer, qtbot):
     show_ct(viewer)
     view = viewer.planes.main
-    qtbot.waitUntil(lambda: view.current_levels() == pytest.approx((864.0, 1264.0)), timeout=2000)
+    assert grey_at(view, *SOFT) == expected_grey(40, 40, 400) == 128
+    assert grey_at(view, *AIR) == 0
     before = (viewer.state.center, viewer.state.width)
     drag(qtbot, view, QPointF(300, 300), QPointF(380, 260), button=Qt.MouseButton.RightButton)
     center, width = viewer.state.center, viewer.state.width
     assert width > before[1]  # dragged right: wider
     assert center > before[0]  # dragged up: higher level
-    lo, hi = center - width / 2 + 1024, center + width / 2 + 1024  # stored = HU + 1024
-    qtbot.waitUntil(lambda: view.current_levels() == pytest.approx((lo, hi)), timeout=2000)
+    qtbot.waitUntil(lambda: grey_at(view, *SOFT) == expected_grey(40, center, width), timeout=2000)
+    assert grey_at(view, *SOFT) != 128
     assert viewer.preset_combo.currentIndex() == -1  # shows "Custom"
 
 
@@ -70,7 +93,9 @@ def test_presets_per_modality(viewer, qtbot):
         assert wanted in names
     viewer.apply_preset("Lung")
     assert (viewer.state.center, viewer.state.width) == (-600.0, 1500.0)
-    qtbot.waitUntil(lambda: viewer.planes.main.current_levels() == pytest.approx((-326.0, 1174.0)), timeout=2000)
+    view = viewer.planes.main
+    qtbot.waitUntil(lambda: grey_at(view, *SOFT) == expected_grey(40, -600, 1500) == 236, timeout=2000)
+    assert grey_at(view, *AIR) == expected_grey(-1000, -600, 1500) == 60
     assert viewer.preset_combo.currentText() == "Lung"
     viewer.apply_preset("Default")
     assert (viewer.state.center, viewer.state.width) == (40.0, 400.0)
@@ -82,13 +107,13 @@ def test_presets_per_modality(viewer, qtbot):
 
 def test_invert_swaps_the_grey_scale(viewer, qtbot):
     show_ct(viewer)
-    lut = viewer.planes.main.image_item.lut
-    assert tuple(lut[0]) == (0, 0, 0)
+    view = viewer.planes.main
+    assert (grey_at(view, *AIR), grey_at(view, *SOFT)) == (0, 128)
     viewer.actions_["invert"].trigger()
     assert viewer.state.invert
-    assert tuple(viewer.planes.main.image_item.lut[0]) == (255, 255, 255)
+    assert (grey_at(view, *AIR), grey_at(view, *SOFT)) == (255, 127)
     viewer.actions_["invert"].trigger()
-    assert tuple(viewer.planes.main.image_item.lut[0]) == (0, 0, 0)
+    assert (grey_at(view, *AIR), grey_at(view, *SOFT)) == (0, 128)
 
 
 def test_scroll_by_wheel_keys_and_scrollbar(viewer, qtbot):
@@ -104,7 +129,7 @@ def test_scroll_by_wheel_keys_and_scrollbar(viewer, qtbot):
     assert view.index == 10 and view.scrollbar.value() == 10
     view.scrollbar.setValue(3)
     assert view.index == 3 and viewer.state.cursor[0] == 3
-    np.testing.assert_array_equal(view.image_item.image, volume.voxels[3])
+    np.testing.assert_array_equal(view.displayed_image(), shown(viewer, volume.voxels[3]))
     view.graphics.setFocus()
     qtbot.keyClick(view.graphics, Qt.Key.Key_PageDown)
     assert view.index == 4
@@ -153,7 +178,7 @@ def test_three_planes_have_the_right_aspect_labels_and_a_linked_crosshair(viewer
     assert axial.index == target_k and sagittal.index == target_i
     assert axial.v_line.value() == pytest.approx((target_i + 0.5) * 0.8)
     assert axial.h_line.value() == pytest.approx((j + 0.5) * 0.5)
-    np.testing.assert_array_equal(axial.image_item.image, viewer.state.volume.voxels[target_k])
+    np.testing.assert_array_equal(axial.displayed_image(), shown(viewer, viewer.state.volume.voxels[target_k]))
     # scrolling the sagittal view moves the axial view's vertical cross-hair line
     sagittal.scroll(+1)
     assert viewer.state.cursor[2] == target_i + 1
@@ -319,14 +344,14 @@ def test_progressive_loading_shows_the_first_slice_before_the_rest(viewer, qtbot
     assert job.is_running and volume.loaded.sum() < 200
     view = viewer.planes.main
     assert view.index == 120
-    np.testing.assert_array_equal(view.image_item.image, voxels[120])
+    np.testing.assert_array_equal(view.displayed_image(), shown(viewer, voxels[120]))
     # the GUI answers while loading: scroll to a slice that may not be read yet
     view.scroll(+1)
     assert view.index == 121
     with qtbot.waitSignal(job.finished, timeout=10000):
         pass
     assert volume.loaded.all()
-    np.testing.assert_array_equal(view.image_item.image, voxels[121])
+    np.testing.assert_array_equal(view.displayed_image(), shown(viewer, voxels[121]))
 
 
 def test_cancel_stops_loading_and_says_so(viewer, qtbot):

@@ -20,9 +20,6 @@ from stethoscan.gui.viewer.scan_overlay_items import OverlayImages
 from stethoscan.gui.viewer.slice_view_box import SliceViewBox
 from stethoscan.gui.viewer.viewer_state import ViewerState
 
-_GRAY = np.repeat(np.arange(256, dtype=np.uint8)[:, None], 3, axis=1)
-_GRAY_INVERTED = _GRAY[::-1].copy()
-
 
 class SmoothImageItem(pg.ImageItem):
     """An ImageItem drawn with bilinear filtering when ``smooth`` is set (like clinical viewers)."""
@@ -55,7 +52,7 @@ class SliceView(QWidget):
         state.volume_changed.connect(self._on_volume_changed)
         state.slices_loaded.connect(self._on_slices_loaded)
         state.cursor_changed.connect(self._on_cursor_changed)
-        state.invert_changed.connect(self._apply_lut)
+        state.invert_changed.connect(self._apply_invert)
         state.overlay_text_changed.connect(self._on_overlay_text)
         state.overlays_changed.connect(self._on_overlays_changed)
         self._window_proxy = pg.SignalProxy(state.window_changed, rateLimit=60, slot=self._apply_levels)
@@ -71,7 +68,6 @@ class SliceView(QWidget):
         self.view_box = SliceViewBox()
         self.graphics.setCentralItem(self.view_box)
         self.image_item = SmoothImageItem(axisOrder="row-major", autoDownsample=True)
-        self.image_item.setLookupTable(_GRAY)
         self.view_box.addItem(self.image_item)
         self.overlay_images = OverlayImages(self.view_box)
         pen = pg.mkPen("#3fa7d6", width=1)
@@ -163,12 +159,20 @@ class SliceView(QWidget):
         if geometry is None:
             return
         self.plane_image = image = geometry.image(self.index)
-        data = self._loaded_part(image)
-        levels = (0, 255) if self.state.volume.is_rgb else self._stored_levels()
-        self.image_item.setImage(data, autoLevels=False, levels=levels)
+        # uint8 grey without levels or table: pyqtgraph's fastest path (a Grayscale8 QImage)
+        self.image_item.setImage(self._displayed(self._loaded_part(image)), autoLevels=False, levels=None)
         self.image_item.setRect(self.image_rect())
         self._refresh_overlays()
         self._update_overlay_text()
+
+    def _displayed(self, data: np.ndarray) -> np.ndarray:
+        """Grey levels (uint8) through the window, as ``stethoscan dicom render`` draws them."""
+        volume, s = self.state.volume, self.state
+        if volume.is_rgb:
+            return data
+        from stethoscan.imaging.windowing import apply_window
+
+        return apply_window(data, s.center, s.width, volume.slope, volume.intercept, invert=s.invert)
 
     def _loaded_part(self, image: PlaneImage) -> np.ndarray:
         """The plane with slices that are not read yet shown black (their memory is unset)."""
@@ -189,28 +193,17 @@ class SliceView(QWidget):
         return QRectF(0.0, 0.0, g.cols * g.col_mm, g.rows * g.row_mm)
 
     # -- window, invert, overlays -----------------------------------------------------------
-    def _stored_levels(self) -> tuple[float, float]:
-        """The physical window converted to stored values (the image keeps stored integers)."""
-        volume, s = self.state.volume, self.state
-        lo, hi = s.center - s.width / 2.0, s.center + s.width / 2.0
-        slope = volume.slope or 1.0
-        a, b = (lo - volume.intercept) / slope, (hi - volume.intercept) / slope
-        return (min(a, b), max(a, b))
-
     def _apply_levels(self, *_args) -> None:
-        if self.geometry_ is None or self.state.volume.is_rgb:
-            return
-        self.image_item.setLevels(self._stored_levels())
-        self._update_overlay_text()
+        if self.geometry_ is not None:
+            self._render()
 
-    def current_levels(self) -> tuple[float, float]:
-        return tuple(float(x) for x in self.image_item.getLevels())
+    def displayed_image(self) -> np.ndarray:
+        """The grey levels (uint8) on screen (for tests)."""
+        return self.image_item.image
 
-    def _apply_lut(self, *_args) -> None:
-        inverted = self.state.invert
-        if self.state.volume is not None and self.state.volume.slope < 0:
-            inverted = not inverted  # negative slope: higher stored value = lower physical value
-        self.image_item.setLookupTable(_GRAY_INVERTED if inverted else _GRAY)
+    def _apply_invert(self, *_args) -> None:
+        if self.geometry_ is not None:
+            self._render()
 
     def _on_overlays_changed(self) -> None:
         self.overlay_images.sync(self.state.overlays)
