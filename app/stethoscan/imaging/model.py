@@ -28,6 +28,7 @@ class InstanceRef:
     position_mm: tuple[float, float, float] | None = None  # ImagePositionPatient
     orientation: tuple[float, float, float, float, float, float] | None = None  # row, column cosines
     transfer_syntax_uid: str = ""
+    number_of_frames: int = 1  # frames in the file this image comes from
 
 
 @dataclass
@@ -49,10 +50,19 @@ class SeriesInfo:
     instances: list[InstanceRef] = field(default_factory=list)  # ordered along the slice normal
     warnings: list[str] = field(default_factory=list)  # e.g. gantry tilt, uneven spacing, gaps
     split_reason: str = ""  # why this series was split from its original UID, if it was
+    original_series_uid: str = ""  # SeriesInstanceUID in the files (differs from series_uid if split)
+    split_label: str = ""  # short label of a split part, e.g. "echo 2 (TE 20 ms)"
+    frame_of_reference_uid: str = ""
+    slice_thickness_mm: float | None = None  # as stated in the header (not measured)
 
     @property
     def number_of_slices(self) -> int:
         return len(self.instances)
+
+    @property
+    def number_of_instances(self) -> int:
+        """Distinct DICOM instances (files); a multi-frame file counts once."""
+        return len({i.sop_instance_uid for i in self.instances})
 
 
 @dataclass
@@ -81,6 +91,7 @@ class ScanIndex:
 
     patients: list[PatientInfo] = field(default_factory=list)
     skipped: list[SkippedFile] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # e.g. "The DICOMDIR was broken; scanned instead"
 
     def all_series(self) -> list[SeriesInfo]:
         return [s for p in self.patients for st in p.studies for s in st.series]

@@ -1,0 +1,71 @@
+"""``stethoscan dicom scan|render``: index and render DICOM scans without a window.
+
+``scan`` lists patients, studies and series (with geometry and warnings) and the files it
+skipped, each with its reason. It exits 0 whenever it could read the given path at all, even if
+some files in it were bad, and 1 with a message when nothing could be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+
+_RENDER_MODULE = "stethoscan.commands.dicom_render"
+
+_SCAN_EPILOG = """\
+The JSON output (format stethoscan-scan-index/1) holds "patients" -> "studies" -> "series"
+(series_uid, modality, number_of_instances, rows, columns, number_of_slices,
+voxel_spacing_mm [slice, row, column], orientation, plane, warnings, split_reason),
+"skipped" files with their "reason", and "notes". Series that mix orientations, sizes, echoes
+or time points are split; the parts get the original UID plus ".1", ".2", ...
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("dicom", help="index and render DICOM scans without a window")
+    dicom_sub = parser.add_subparsers(dest="dicom", metavar="ACTION")
+    scan = dicom_sub.add_parser(
+        "scan",
+        help="list the patients, studies and series in files, folders, DICOMDIRs or zips",
+        description="Index DICOM headers (no pixel data is read) and list what was found.",
+        epilog=_SCAN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    scan.add_argument("paths", nargs="+", metavar="PATH",
+                      help="DICOM file, folder (searched recursively), DICOMDIR or zip archive")
+    scan.add_argument("--json", action="store_true", help="print JSON instead of a listing")
+    scan.set_defaults(func=run_scan)
+    render = _import_render()
+    if render is not None:
+        render.register(dicom_sub)
+    parser.set_defaults(func=lambda args: _print_help(parser))
+
+
+def _import_render():
+    try:
+        return importlib.import_module(_RENDER_MODULE)
+    except ModuleNotFoundError as exc:
+        if exc.name == _RENDER_MODULE:
+            return None
+        raise
+
+
+def _print_help(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 2
+
+
+def run_scan(args: argparse.Namespace) -> int:
+    """Index ``args.paths`` and print the result; 0 if anything could be read."""
+    import json
+
+    from stethoscan.core.task import ConsoleTask
+    from stethoscan.imaging.dicom_index import index_paths
+    from stethoscan.imaging.scan_index_json import scan_index_to_dict, scan_index_to_text
+
+    index = index_paths(args.paths, ConsoleTask("Indexing"))
+    if args.json:
+        print(json.dumps(scan_index_to_dict(index), indent=2, ensure_ascii=False))
+    else:
+        print(scan_index_to_text(index))
+    return 0

@@ -1,0 +1,161 @@
+"""Opening files, folders, DICOMDIRs (working and broken) and zip archives."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pytest
+from dicom_factory import write_series
+from pydicom.fileset import FileSet
+
+from stethoscan.core import paths as app_paths
+from stethoscan.core.errors import DicomError
+from stethoscan.imaging.dicom_index import index_paths
+from stethoscan.imaging.dicom_sources import expand_paths, safe_member_path
+
+
+def _instance_paths(index) -> set[str]:
+    return {i.path for s in index.all_series() for i in s.instances}
+
+
+def test_folder_is_scanned_recursively_and_files_are_listed_once(tmp_path: Path):
+    first = write_series(tmp_path / "a" / "deep", n_slices=3)
+    second = write_series(tmp_path / "b", n_slices=2)
+    listing = expand_paths([tmp_path, first[0]])  # the file is inside the folder as well
+    assert sorted(listing.files) == sorted(first + second)
+    assert listing.skipped == [] and listing.notes == []
+
+
+def test_several_files_and_a_missing_path(tmp_path: Path):
+    files = write_series(tmp_path, n_slices=4)
+    index = index_paths([files[0], files[2], tmp_path / "nowhere.dcm"])
+    assert index.all_series()[0].number_of_slices == 2
+    [missing] = index.skipped
+    assert missing.path.endswith("nowhere.dcm") and "does not exist" in missing.reason
+
+
+def test_nothing_readable_raises_a_clear_error(tmp_path: Path):
+    with pytest.raises(DicomError, match="does not exist"):
+        index_paths([tmp_path / "missing-folder"])
+
+
+def _write_file_set(files: list[Path], folder: Path) -> Path:
+    file_set = FileSet()
+    for path in files:
+        file_set.add(path)
+    file_set.write(folder)
+    return folder / "DICOMDIR"
+
+
+def test_dicomdir_is_read_and_listed_as_the_disc_index(tmp_path: Path):
+    source = write_series(tmp_path / "source", n_slices=5)
+    dicomdir = _write_file_set(source, tmp_path / "cd")
+    for opened in (tmp_path / "cd", dicomdir):
+        index = index_paths([opened])
+        [series] = index.all_series()
+        assert series.number_of_slices == 5
+        assert all(Path(p).is_relative_to(tmp_path / "cd") for p in _instance_paths(index))
+        [entry] = index.skipped
+        assert entry.path == str(dicomdir) and "DICOMDIR" in entry.reason
+        assert "lists 5 files" in entry.reason
+        assert index.notes == []
+
+
+def test_broken_dicomdir_falls_back_to_scanning_with_a_note(tmp_path: Path):
+    source = write_series(tmp_path / "source", n_slices=5)
+    dicomdir = _write_file_set(source, tmp_path / "cd")
+    dicomdir.write_bytes(dicomdir.read_bytes()[:300])  # a CD burnt with a cut-off index
+    index = index_paths([tmp_path / "cd"])
+    assert index.all_series()[0].number_of_slices == 5
+    [note] = index.notes
+    assert "broken" in note and "scanned" in note
+    [entry] = [s for s in index.skipped if s.path == str(dicomdir)]
+    assert "could not be used" in entry.reason
+
+
+def test_dicomdir_listing_missing_files_is_noted_and_the_rest_loads(tmp_path: Path):
+    source = write_series(tmp_path / "source", n_slices=5)
+    _write_file_set(source, tmp_path / "cd")
+    referenced = sorted(p for p in (tmp_path / "cd").rglob("*") if p.is_file()
+                        and p.name != "DICOMDIR")
+    referenced[0].unlink()
+    index = index_paths([tmp_path / "cd"])
+    assert index.all_series()[0].number_of_slices == 4
+    assert any("1 of its 5 files" in note and "scanned" in note for note in index.notes)
+
+
+def test_files_a_dicomdir_does_not_list_are_read_too(tmp_path: Path):
+    source = write_series(tmp_path / "source", n_slices=3)
+    _write_file_set(source, tmp_path / "cd")
+    extra = write_series(tmp_path / "cd" / "EXTRA", n_slices=2)
+    index = index_paths([tmp_path / "cd"])
+    assert {str(p) for p in extra} <= _instance_paths(index)
+    assert sum(s.number_of_slices for s in index.all_series()) == 5
+
+
+def test_zip_archive_is_extracted_once_into_the_cache(tmp_path: Path):
+    files = write_series(tmp_path / "src", n_slices=4)
+    archive = tmp_path / "study.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in files:
+            zf.write(path, f"STUDY/{path.name}")
+        zf.writestr("STUDY/readme.txt", "exported by a PACS")
+    first = index_paths([archive])
+    cache = app_paths.data_dir() / "archive-cache"
+    paths = _instance_paths(first)
+    assert len(paths) == 4 and all(Path(p).is_relative_to(cache) for p in paths)
+    assert any(s.path.endswith("readme.txt") and "text file" in s.reason for s in first.skipped)
+    stamp = {p: Path(p).stat().st_mtime_ns for p in paths}
+    renamed = archive.rename(tmp_path / "renamed.zip")
+    second = index_paths([renamed])
+    assert _instance_paths(second) == paths  # same content -> same cache folder, not re-extracted
+    assert {p: Path(p).stat().st_mtime_ns for p in paths} == stamp
+
+
+def test_zip_members_cannot_escape_the_cache_folder(tmp_path: Path):
+    [image] = write_series(tmp_path / "src", n_slices=1)
+    archive = tmp_path / "evil.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(image, "ok/image.dcm")
+        zf.writestr("../../escaped.dcm", image.read_bytes())
+        zf.writestr("/absolute.dcm", image.read_bytes())
+    index = index_paths([archive])
+    assert len(_instance_paths(index)) == 1
+    unsafe = [s for s in index.skipped if "outside the archive" in s.reason]
+    assert len(unsafe) == 2
+    cache = app_paths.data_dir() / "archive-cache"
+    assert not (cache.parent / "escaped.dcm").exists() and not (cache / "escaped.dcm").exists()
+
+
+def test_a_zip_inside_a_folder_is_opened(tmp_path: Path):
+    files = write_series(tmp_path / "src", n_slices=2)
+    (tmp_path / "inbox").mkdir()
+    with zipfile.ZipFile(tmp_path / "inbox" / "series.zip", "w") as zf:
+        for path in files:
+            zf.write(path, path.name)
+    index = index_paths([tmp_path / "inbox"])
+    assert index.all_series()[0].number_of_slices == 2
+
+
+def test_damaged_zip_is_listed_with_its_reason(tmp_path: Path):
+    files = write_series(tmp_path / "src", n_slices=2)
+    archive = tmp_path / "cut.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in files:
+            zf.write(path, path.name)
+    data = archive.read_bytes()
+    archive.write_bytes(data[:200] + b"\0" * 300 + data[500:])  # damage the first member
+    index = index_paths([archive, files[0]])
+    reasons = " ".join(s.reason for s in index.skipped)
+    assert "damaged" in reasons
+
+
+@pytest.mark.parametrize("name", ["../x.dcm", "/etc/x.dcm", "a/../../x.dcm", "C:/x.dcm",
+                                  "..\\x.dcm", ""])
+def test_unsafe_member_names_are_refused(tmp_path: Path, name: str):
+    assert safe_member_path(tmp_path, name) is None
+
+
+def test_safe_member_names_stay_inside(tmp_path: Path):
+    assert safe_member_path(tmp_path, "a/./b/c.dcm") == tmp_path / "a" / "b" / "c.dcm"
