@@ -1,0 +1,108 @@
+"""``stethoscan evaluate``: a model's figures on labelled data, as JSON and images.
+
+Writes into ``--out``: ``metrics.json`` (per-class precision/recall/F1, confusion matrix, ROC and
+AUC, expected calibration error and reliability bins; for respiratory models also the ICBHI
+sensitivity/specificity/score and wheeze/crackle detection AUCs), ``confusion_matrix.png``,
+``roc.png`` and ``reliability.png``.
+
+Which evaluator runs depends on the package's ``[model] pipeline`` (see :data:`EVALUATORS`).
+Each evaluator is a function looked up lazily by module path and called as::
+
+    run(model_name, out_dir, data_path=None, synthetic=None, seed=..., task=...) -> dict
+
+and must write the files above. The MCI helper plugs in ``stethoscan.workflows.evaluate_mci.run``
+under ``mci_fusion``; a pipeline whose evaluator module is not installed gets a clear message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+from pathlib import Path
+
+EVALUATORS: dict[str, str] = {
+    "respiratory_cycles": "stethoscan.training.respiratory_evaluation:run",
+    "mci_fusion": "stethoscan.workflows.evaluate_mci:run",
+}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "evaluate",
+        help="evaluate a model on labelled data (metrics.json and plots)",
+        description="Evaluate an installed or bundled model on labelled data and write "
+        "metrics.json, confusion_matrix.png, roc.png and reliability.png.",
+    )
+    parser.add_argument("--model", required=True, metavar="NAME", help="package name or folder")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--data", type=Path, metavar="PATH", help="labelled data folder")
+    source.add_argument("--synthetic", type=int, metavar="N", help="N synthetic samples")
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR")
+    parser.add_argument("--seed", type=int, default=12345,
+                        help="seed of the synthetic data (default 12345, unlike training's)")
+    parser.add_argument("--json", action="store_true", help="print the headline figures as JSON")
+    parser.set_defaults(func=_run)
+
+
+def evaluator_for(pipeline: str):
+    """The evaluator function for a pipeline (imported now), or a ValidationError."""
+    from stethoscan.core.errors import ValidationError
+
+    target = EVALUATORS.get(pipeline)
+    if target is None:
+        raise ValidationError(
+            f"Models of the {pipeline!r} kind cannot be evaluated by this version of Stethoscan "
+            f"(evaluable kinds: {', '.join(sorted(EVALUATORS))})."
+        )
+    module_name, _, function = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise
+        raise ValidationError(
+            f"The evaluator for {pipeline!r} models is not installed in this version of "
+            "Stethoscan; update it to evaluate this model."
+        ) from exc
+    return getattr(module, function)
+
+
+def _pipeline_of(model: str) -> str:
+    from stethoscan.inference.package_manifest import read_manifest
+    from stethoscan.inference.registry import find_package
+
+    folder = Path(model)
+    if folder.is_dir():
+        return read_manifest(folder).model.pipeline
+    return find_package(model).pipeline
+
+
+def _run(args: argparse.Namespace) -> int:
+    from stethoscan.core.errors import ValidationError
+    from stethoscan.core.task import ConsoleTask
+
+    if args.synthetic is not None and args.synthetic < 1:
+        raise ValidationError("--synthetic must be at least 1.")
+    if args.data is not None and not args.data.exists():
+        raise ValidationError(f"The data folder {args.data} does not exist.")
+    evaluate = evaluator_for(_pipeline_of(args.model))
+    report = evaluate(args.model, args.out, data_path=args.data, synthetic=args.synthetic,
+                      seed=args.seed, task=ConsoleTask("evaluate"))  # fmt: skip
+    figures = _headline(report)
+    if args.json:
+        print(json.dumps(figures, indent=2))
+    else:
+        print(f"Wrote metrics.json, confusion_matrix.png, roc.png, reliability.png to {args.out}")
+        for key, value in figures.items():
+            print(f"  {key}: {value}")
+    return 0
+
+
+def _headline(report: dict) -> dict:
+    from stethoscan.training.metrics import headline
+
+    figures = headline(report) if "roc" in report and "calibration" in report else {}
+    for name, det in report.get("detection", {}).items():
+        figures[f"{name}_auc"] = None if det.get("auc") is None else round(det["auc"], 4)
+    return figures
