@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import warnings
 from pathlib import Path
@@ -29,8 +28,10 @@ def test_bad_files_in_a_folder_are_listed_and_the_rest_loads(tmp_path: Path):
     (tmp_path / "notes.txt").write_text("Patient called back on Monday.\n")
     data = good[0].read_bytes()
     (tmp_path / "truncated.dcm").write_bytes(data[: len(data) - 100])
-    (tmp_path / "header-cut.dcm").write_bytes(data[:200])
-    (tmp_path / "corrupt.dcm").write_bytes(data[:132] + os.urandom(400))
+    for cut in (150, 200, 400, 600, 800):
+        (tmp_path / f"header-cut-{cut}.dcm").write_bytes(data[:cut])
+    garbage = np.random.default_rng(0).bytes(400)
+    (tmp_path / "corrupt.dcm").write_bytes(data[:132] + garbage)
     (tmp_path / "empty.dcm").write_bytes(b"")
     (tmp_path / "picture.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
     no_rows = make_image()
@@ -40,12 +41,14 @@ def test_bad_files_in_a_folder_are_listed_and_the_rest_loads(tmp_path: Path):
     [series] = index.all_series()
     assert series.number_of_slices == 6
     reasons = _reasons(index)
-    assert set(reasons) == {"notes.txt", "truncated.dcm", "header-cut.dcm", "corrupt.dcm",
-                            "empty.dcm", "picture.png", "no-rows.dcm"}
+    assert set(reasons) == {"notes.txt", "truncated.dcm", "corrupt.dcm", "empty.dcm",
+                            "picture.png", "no-rows.dcm", *(f"header-cut-{c}.dcm"
+                                                             for c in (150, 200, 400, 600, 800))}
     assert "text file" in reasons["notes.txt"]
     assert reasons["truncated.dcm"].startswith("Truncated DICOM file: the pixel data stops")
-    assert reasons["header-cut.dcm"].startswith("Truncated DICOM file")
-    assert "Damaged DICOM file" in reasons["corrupt.dcm"] or "Truncated" in reasons["corrupt.dcm"]
+    for cut in (150, 200, 400, 600, 800):
+        assert reasons[f"header-cut-{cut}.dcm"].startswith("Truncated DICOM file: the header")
+    assert reasons["corrupt.dcm"].startswith("Damaged DICOM file")
     assert "Empty file" in reasons["empty.dcm"]
     assert "PNG picture" in reasons["picture.png"]
     assert "Missing required DICOM attributes" in reasons["no-rows.dcm"]
@@ -178,6 +181,8 @@ def test_every_pydicom_test_file_is_indexed_or_skipped_with_a_reason(pydicom_tes
         "MR_truncated.dcm": "Truncated DICOM file: the pixel data stops after 8130 of 8192",
         "emri_small_jpeg_2k_lossless_too_short.dcm": "Truncated DICOM file",
         "README.txt": "Not a DICOM file: it is a text file",
+        "test1.json": "JSON text file",
+        "rtplan_truncated.dcm": "Truncated DICOM file: the header ends early",
         "zipMR.gz": "gzip-compressed",
         "crayons.icc": "colour profile",
         "no_meta.dcm": "Not a DICOM file",

@@ -96,8 +96,8 @@ def test_repeats_without_a_distinguishing_tag_are_split_in_order():
     headers = [_header(k, z=float(k % 3) * 2.0) for k in range(7)]  # 3 positions, 7 images
     parts = split_series(headers)
     assert [p.number_of_slices for p in parts] == [3, 3, 1]
-    assert parts[0].split_reason.startswith(
-        "The original series mixes slices repeated at the same positions")
+    assert parts[1].split_reason == ("The original series mixes slices repeated at the same "
+                                     "positions; this part holds copy 2 of each position.")
     assert parts[2].warnings == ["A single image: shown in 2D only (no three-plane views)."]
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import sys
 
 _RENDER_MODULE = "stethoscan.commands.dicom_render"
 
@@ -65,7 +67,12 @@ def run_scan(args: argparse.Namespace) -> int:
 
     index = index_paths(args.paths, ConsoleTask("Indexing"))
     if args.json:
-        print(json.dumps(scan_index_to_dict(index), indent=2, ensure_ascii=False))
+        text = json.dumps(scan_index_to_dict(index), indent=2, ensure_ascii=False)
     else:
-        print(scan_index_to_text(index))
+        text = scan_index_to_text(index)
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:  # e.g. piped into `head`: the reader has all it wanted
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
     return 0

@@ -59,7 +59,12 @@ def index_paths(paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str]
     task = task or SilentTask()
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
-    listing = expand_paths(paths, lambda f, m: (task.check_cancelled(), task.progress(0.05 * f, m)))
+
+    def listing_progress(fraction: float, message: str) -> None:
+        task.check_cancelled()
+        task.progress(0.05 * fraction, message)
+
+    listing = expand_paths(paths, listing_progress)
     headers, skipped = read_headers(listing.files, task)
     task.progress(0.95, "Grouping series")
     index = ScanIndex(patients=build_patients(headers), skipped=[*listing.skipped, *skipped],
@@ -167,6 +172,9 @@ _PARSE_ERRORS = (EOFError, ValueError, KeyError, IndexError, TypeError, Attribut
 
 _TRUNCATED_HEADER = ("Truncated DICOM file: the header ends early, so the file is incomplete. "
                      "Copy it again from the source.")
+_IMPOSSIBLE_LENGTH = ("Damaged DICOM file: its header holds an element of impossible length, "
+                      "so the rest of the file cannot be read.")
+_LARGEST_HEADER_VALUE = 64 * 1024 * 1024  # bytes; a garbage 32-bit length is nearly always more
 
 
 def _damaged_reason(exc: BaseException) -> str:
@@ -231,6 +239,8 @@ def not_dicom_reason(head: bytes) -> str:
     if head[:4] in (b"\x00\x00\x01\xac", b"\xac\x01\x00\x00") or head[36:40] == b"acsp":
         return "Not a DICOM file: it is a colour profile (ICC)."
     if _is_text(head):
+        if head.lstrip()[:1] in (b"{", b"["):
+            return "Not a DICOM file: it is a JSON text file."
         return "Not a DICOM file: it is a text file."
     return "Not a DICOM file: it has no DICOM header (no 'DICM' marker and no DICOM data set)."
 
@@ -252,9 +262,7 @@ def _image_headers(path: str, ds: Dataset, pixel: dict, stream: Any, size: int
     if sop_class == _DICOMDIR_SOP_CLASS or "DirectoryRecordSequence" in ds:
         return "Not an image: a DICOMDIR (the index of a DICOM disc or folder)."
     if not pixel:
-        if _header_cut_off(ds, size):
-            return _TRUNCATED_HEADER
-        return describe_sop_class(sop_class)
+        return header_problem(ds, size) or describe_sop_class(sop_class)
     missing = [k for k in _REQUIRED_FOR_IMAGES if not _positive_int(header_value(ds, k))]
     if missing:
         return ("Missing required DICOM attributes for an image: "
@@ -270,23 +278,31 @@ def _image_headers(path: str, ds: Dataset, pixel: dict, stream: Any, size: int
     return _build_headers(path, ds, frames, sop_class, transfer_syntax)
 
 
-def _header_cut_off(ds: Dataset, size: int) -> bool:
-    """Whether the file ends inside its header: pydicom reads a cut-off value silently."""
+def header_problem(ds: Dataset, size: int) -> str:
+    """Why a header without pixel data is incomplete or damaged, or ''.
+
+    pydicom stops silently at the end of a file, even inside a value or an element header, so
+    the last element is checked against the file size.
+    """
     meta = getattr(ds, "file_meta", None)
     group_length = meta.get("FileMetaInformationGroupLength") if meta is not None else None
     if isinstance(group_length, int) and getattr(ds, "preamble", None) is not None:
         if 132 + 12 + group_length > size:
-            return True
-    for container in (meta, ds):
+            return _TRUNCATED_HEADER
+    deflated = meta is not None and meta.get("TransferSyntaxUID") == _DEFLATED
+    for container in (meta, None if deflated else ds):
         if container is None or not len(container):
             continue
         last = container.get_item(max(container.keys()))
-        raw = getattr(last, "value", None)
-        length = getattr(last, "length", None)
-        if isinstance(raw, bytes) and isinstance(length, int) and length != 0xFFFFFFFF:
-            if len(raw) < length:
-                return True
-    return False
+        raw, length = getattr(last, "value", None), getattr(last, "length", None)
+        if not isinstance(raw, bytes) or not isinstance(length, int) or length == 0xFFFFFFFF:
+            continue
+        if len(raw) < length:
+            return _IMPOSSIBLE_LENGTH if length > _LARGEST_HEADER_VALUE else _TRUNCATED_HEADER
+        left_over = size - (getattr(last, "value_tell", size) + length)
+        if container is ds and 0 < left_over < 8:  # the file ends inside an element header
+            return _TRUNCATED_HEADER
+    return ""
 
 
 def describe_sop_class(sop_class: str) -> str:

@@ -165,7 +165,7 @@ def orientation_label(orientation: Orientation | None) -> str:
 
 def same_orientation(a: Orientation, b: Orientation, tolerance: float = 1e-3) -> bool:
     """Whether two orientations agree (direction cosines within ``tolerance``)."""
-    return bool(np.max(np.abs(np.subtract(a, b))) <= tolerance)
+    return a == b or max(abs(x - y) for x, y in zip(a, b, strict=True)) <= tolerance
 
 
 # --- per-frame geometry of multi-frame files ------------------------------------------------

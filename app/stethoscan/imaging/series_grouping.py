@@ -268,7 +268,7 @@ def _split_repeated_positions(part: _Part, mixed: list[str]) -> list[_Part]:
             return _apply([part], splitter, mixed)
     repeat = _repeat_numbers(part.headers, position_ids)
     splitter = _Splitter("slices repeated at the same positions", lambda h: repeat[id(h)],
-                         lambda h: f"repeat {repeat[id(h)]} of the repeated positions")
+                         lambda h: f"copy {repeat[id(h)]} of each position")
     return _apply([part], splitter, mixed)
 
 
