@@ -154,3 +154,16 @@ def test_bad_files_give_specific_reasons(tmp_path):
     cut.write_bytes(open(_file("CT_small.dcm"), "rb").read()[:-5000])
     with pytest.raises(DicomError, match="truncated|shorter"):
         decode_file(cut)
+
+
+@pytest.mark.parametrize("name, lossless", [("SC_rgb_jpeg_dcmtk.dcm", False),
+                                            ("MR_small_RLE.dcm", True),
+                                            ("US1_J2KR.dcm", True)])
+def test_parallel_decoders_agree_with_the_default_ones(name, lossless):
+    ds = read_dataset(_file(name))
+    default = decode_frame(ds).pixels.astype(int)
+    threaded = decode_frame(ds, threads=2).pixels.astype(int)  # Pillow / pylibjpeg-rle
+    if lossless:
+        np.testing.assert_array_equal(threaded, default)
+    else:
+        assert np.abs(threaded - default).max() <= 2

@@ -24,6 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import closing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -279,7 +280,7 @@ class _Progress:
 def _run_parallel(job: Callable[[int], object], indices: list[int], workers: int
                   ) -> Iterator[tuple[int, object | DicomError | OSError]]:
     """Run ``job(k)`` for each k on ``workers`` threads, yielding (k, result or error) as they
-    finish; at most 4 jobs per worker wait in the queue, so a cancel stops quickly."""
+    finish; at most 4 jobs per worker are queued, so a cancel stops quickly."""
     if not indices:
         return
     pending = iter(indices)
@@ -425,19 +426,28 @@ def _read_raw_slices(series: SeriesInfo, indices: list[int], layout: _RawLayout,
             path, layout, target, k)
 
     left: list[int] = []
-    for k, result in _run_parallel(job, indices, workers):
-        if isinstance(result, OSError):
-            writer.failures[k] = f"the file could not be read ({result.strerror or result})."
-        elif result is None:
-            left.append(k)
-            continue
-        elif result.pixels is None and result.into is volume.voxels:
-            writer.mark_loaded(k)
-        else:
-            pixels = result.pixels if result.pixels is not None else result.into[k]
-            writer.put(k, DecodedImage(pixels, result.slope, result.intercept))
-        reporter.advance()
+    with closing(_run_parallel(job, indices, workers)) as results:
+        for k, result in results:
+            if _place_raw(k, result, writer):
+                reporter.advance()
+            else:
+                left.append(k)
     return left
+
+
+def _place_raw(k: int, result: _RawResult | OSError | None, writer: _SliceWriter) -> bool:
+    """Put a raw read into the volume; False when the file needs the full decoder."""
+    volume = writer.volume
+    if result is None:
+        return False
+    if isinstance(result, OSError):
+        writer.failures[k] = f"the file could not be read ({result.strerror or result})."
+    elif result.pixels is None and result.into is volume.voxels:
+        writer.mark_loaded(k)
+    else:  # read aside, or straight in before the volume switched to physical values
+        pixels = result.pixels if result.pixels is not None else result.into[k]
+        writer.put(k, DecodedImage(pixels, result.slope, result.intercept))
+    return True
 
 
 def _read_verified_bytes(path: str, layout: _RawLayout, voxels: np.ndarray | None, k: int
@@ -540,15 +550,20 @@ class _DatasetCache:
 
 def _decode_slices(series: SeriesInfo, indices: list[int], datasets: _DatasetCache,
                    writer: _SliceWriter, reporter: _Progress, workers: int) -> None:
+    """Decode on ``workers`` threads. GDCM and pylibjpeg-openjpeg hold the GIL while they
+    decode, so with several workers the decoders that release it (Pillow for JPEG and JPEG
+    2000, pylibjpeg-rle for RLE) are tried first."""
     def job(k: int) -> DecodedImage:
         instance = series.instances[k]
-        return decode_frame(datasets.get(instance.path), instance.frame, path=instance.path)
+        return decode_frame(datasets.get(instance.path), instance.frame, path=instance.path,
+                            threads=workers)
 
-    for k, result in _run_parallel(job, indices, workers):
-        if isinstance(result, DecodedImage):
-            writer.put(k, result)
-        elif isinstance(result, OSError):
-            writer.failures[k] = f"the file could not be read ({result.strerror or result})."
-        else:
-            writer.failures[k] = str(result)
-        reporter.advance()
+    with closing(_run_parallel(job, indices, workers)) as results:
+        for k, result in results:
+            if isinstance(result, DecodedImage):
+                writer.put(k, result)
+            elif isinstance(result, OSError):
+                writer.failures[k] = f"the file could not be read ({result.strerror or result})."
+            else:
+                writer.failures[k] = str(result)
+            reporter.advance()
