@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
+from dicom_factory import default_pixels, write_enhanced_mr
 from pydicom.data import get_testdata_file
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.pixels import apply_modality_lut
@@ -23,6 +24,7 @@ from pydicom.uid import (
 from stethoscan.core.errors import Cancelled, DicomError
 from stethoscan.core.task import SilentTask
 from stethoscan.imaging import slice_rendering
+from stethoscan.imaging.dicom_index import index_paths
 from stethoscan.imaging.model import InstanceRef, SeriesInfo
 from stethoscan.imaging.volume_loader import load_volume
 
@@ -183,29 +185,17 @@ def test_multiframe_instances_share_one_read():
     assert volume.default_window is not None and volume.default_window[1] >= 1
 
 
-def _series_from_folder(folder: Path) -> SeriesInfo:
-    """Order the files along the slice normal (the indexer's job, done here independently)."""
-    headers = [(pydicom.dcmread(p, stop_before_pixels=True), str(p))
-               for p in sorted(folder.glob("*.dcm"))]
-    first = headers[0][0]
-    orientation = tuple(float(v) for v in first.ImageOrientationPatient)
-    normal = np.cross(orientation[:3], orientation[3:])
-    headers.sort(key=lambda h: float(np.dot(normal, [float(v) for v in h[0].ImagePositionPatient])))
-    instances = [InstanceRef(p, h.SOPInstanceUID, position_mm=tuple(
-        float(v) for v in h.ImagePositionPatient), orientation=orientation) for h, p in headers]
-    return SeriesInfo(first.SeriesInstanceUID, first.StudyInstanceUID, modality=first.Modality,
-                      rows=first.Rows, columns=first.Columns,
-                      pixel_spacing_mm=tuple(float(v) for v in first.PixelSpacing),
-                      orientation=orientation, instances=instances)
-
-
 @pytest.mark.real_data
 def test_real_brain_mri_is_one_volume_with_true_geometry(shared_data):
-    series = _series_from_folder(shared_data / "brain-t1-dicom")
+    index = index_paths([shared_data / "brain-t1-dicom"])
+    assert len(index.all_series()) == 1
+    series = index.all_series()[0]
     volume = load_volume(series)
     assert volume.shape == (384, 384, 274) and volume.loaded.all() and volume.voxels.any()
     assert volume.spacing_mm[0] == pytest.approx(0.6667, abs=1e-3)  # from positions
     assert volume.spacing_mm[1:] == pytest.approx((0.6667, 0.7), abs=1e-3)
+    steps = np.diff([volume.direction[:, 2] @ i.position_mm for i in series.instances])
+    assert np.all(steps > 0.6)  # slices run along k, evenly
     labels = {p: slice_rendering.extract_plane(volume, p, 100).labels
               for p in slice_rendering.PLANES}
     assert labels["axial"] == {"top": "A", "bottom": "P", "left": "R", "right": "L"}
@@ -213,3 +203,13 @@ def test_real_brain_mri_is_one_volume_with_true_geometry(shared_data):
     assert labels["sagittal"] == {"top": "S", "bottom": "I", "left": "A", "right": "P"}
     ds = pydicom.dcmread(series.instances[200].path)
     np.testing.assert_array_equal(volume.voxels[200], ds.pixel_array)
+
+
+def test_enhanced_multiframe_through_the_indexer(tmp_path):
+    path = write_enhanced_mr(tmp_path / "enhanced.dcm", n_slices=8, rows=12, cols=10)
+    series = index_paths([path]).all_series()[0]
+    volume = load_volume(series, workers=2)
+    assert volume.shape == (8, 12, 10) and volume.loaded.all()
+    for k in range(8):  # frames were stored scrambled; the volume is in spatial order
+        np.testing.assert_array_equal(volume.voxels[k], default_pixels(k, 12, 10))
+    assert volume.spacing_mm == pytest.approx((2.5, 0.8, 0.8))
