@@ -229,3 +229,29 @@ def test_real_brain_mri_is_one_series_ordered_along_the_normal(shared_data: Path
     assert series.slice_spacing_mm == pytest.approx(float(header.SpacingBetweenSlices), rel=1e-4)
     assert np.allclose(steps, series.slice_spacing_mm, rtol=1e-3)
     assert (series.rows, series.columns) == (int(header.Rows), int(header.Columns))
+
+
+def test_damaged_bytes_never_crash_the_indexer(tmp_path: Path):
+    """Flip, cut and overwrite bytes of an enhanced MR file (sequences, functional groups)."""
+    from dicom_factory import write_enhanced_mr
+
+    source = write_enhanced_mr(tmp_path / "enhanced.dcm", n_slices=3).read_bytes()
+    rng = np.random.default_rng(42)
+    outcomes = []
+    for trial in range(150):
+        data = bytearray(source)
+        start = int(rng.integers(128, len(data) - 16))
+        if trial % 3 == 0:
+            data[start:start + 8] = rng.bytes(8)
+        elif trial % 3 == 1:
+            data = data[:start]
+        else:
+            data[start] ^= 0xFF
+        path = tmp_path / f"fuzz{trial}.dcm"
+        path.write_bytes(bytes(data))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pydicom's notes on the odd values
+            outcomes.append(read_image_headers(path))
+    reasons = [o.reason for o in outcomes if not isinstance(o, list)]
+    assert reasons, "some damage must be noticed"
+    assert all(r.endswith(".") and "could not be read as DICOM" not in r for r in reasons)

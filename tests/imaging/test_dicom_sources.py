@@ -159,3 +159,19 @@ def test_unsafe_member_names_are_refused(tmp_path: Path, name: str):
 
 def test_safe_member_names_stay_inside(tmp_path: Path):
     assert safe_member_path(tmp_path, "a/./b/c.dcm") == tmp_path / "a" / "b" / "c.dcm"
+
+
+def test_a_large_tree_reports_progress_and_can_be_cancelled_while_walking(tmp_path: Path):
+    for k in range(600):
+        (tmp_path / f"sub{k % 7}").mkdir(exist_ok=True)
+        (tmp_path / f"sub{k % 7}" / f"f{k}.txt").write_bytes(b"x")
+    messages: list[str] = []
+
+    def progress(fraction: float, message: str) -> None:
+        messages.append(message)
+        if message.startswith("Found 5"):
+            raise RuntimeError("cancelled by the test")
+
+    with pytest.raises(RuntimeError, match="cancelled"):
+        expand_paths([tmp_path], progress)
+    assert any(m.startswith("Found 5") and "files in" in m for m in messages)

@@ -37,12 +37,14 @@ log = logging.getLogger(__name__)
 
 BATCH_SIZE = 32
 MAX_THREADS = 4
+_THREAD_PREFIX = "dicom-index"
 _PIXEL_TAGS = frozenset({0x7FE00010, 0x7FE00008, 0x7FE00009})
 _DICOMDIR_SOP_CLASS = "1.2.840.10008.1.3.10"
 _DEFLATED = "1.2.840.10008.1.2.1.99"
 _ITEM = 0xE000FFFE  # (FFFE,E000) read as little-endian uint32
 _SEQUENCE_END = 0xE0DDFFFE
 _REQUIRED_FOR_IMAGES = ("Rows", "Columns", "BitsAllocated")
+_MAX_FRAMES = 100_000
 
 
 def index_paths(paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
@@ -64,8 +66,9 @@ def index_paths(paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str]
         task.check_cancelled()
         task.progress(0.05 * fraction, message)
 
-    listing = expand_paths(paths, listing_progress)
-    headers, skipped = read_headers(listing.files, task)
+    with _quiet_pydicom():  # also while a DICOMDIR is read
+        listing = expand_paths(paths, listing_progress)
+        headers, skipped = read_headers(listing.files, task)
     task.progress(0.95, "Grouping series")
     index = ScanIndex(patients=build_patients(headers), skipped=[*listing.skipped, *skipped],
                       notes=list(listing.notes))
@@ -93,9 +96,6 @@ def read_headers(files: Sequence[Path], task: Task | None = None,
             task.progress(start + (stop - start) * done / len(files),
                           f"Read {done} of {len(files)} file headers")
     return _drop_duplicates(results)
-
-
-_THREAD_PREFIX = "dicom-index"
 
 
 class _ReaderRecordFilter(logging.Filter):
@@ -162,12 +162,19 @@ def read_image_headers(path: Path | str) -> list[ImageHeader] | SkippedFile:
         return SkippedFile(text, f"The file cannot be read: {exc.strerror or exc}.")
     except _PARSE_ERRORS as exc:
         return SkippedFile(text, _damaged_reason(exc))
+    except Exception as exc:  # one odd file must never stop the whole index
+        tb = exc.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        where = f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}" if tb else "?"
+        log.warning("Unexpected %s while reading a DICOM header at %s", type(exc).__name__, where)
+        return SkippedFile(text, f"The file could not be read as DICOM ({type(exc).__name__}).")
     return SkippedFile(text, outcome) if isinstance(outcome, str) else outcome
 
 
 _PARSE_ERRORS = (EOFError, ValueError, KeyError, IndexError, TypeError, AttributeError,
-                 OverflowError, struct.error, zlib.error, NotImplementedError, RecursionError,
-                 MemoryError)
+                 OverflowError, LookupError, struct.error, zlib.error, NotImplementedError,
+                 RecursionError, MemoryError)
 
 
 _TRUNCATED_HEADER = ("Truncated DICOM file: the header ends early, so the file is incomplete. "
@@ -271,6 +278,9 @@ def _image_headers(path: str, ds: Dataset, pixel: dict, stream: Any, size: int
     if frames is None:
         return (f"The header's Number of Frames ({ds.get('NumberOfFrames')!s:.20}) is not a "
                 "positive number, so the frames cannot be separated.")
+    if frames > _MAX_FRAMES:
+        return (f"The header's Number of Frames ({frames}) is implausibly large: the file is "
+                "damaged.")
     transfer_syntax = _transfer_syntax(ds)
     problem = pixel_data_problem(ds, pixel, stream, size, frames, transfer_syntax)
     if problem:
@@ -354,11 +364,14 @@ def pixel_data_problem(ds: Dataset, pixel: dict, stream: Any, size: int, frames:
         return "The pixel data is empty: the file holds no image."
     if length == 0xFFFFFFFF:
         return _encapsulated_problem(stream, pixel["offset"], size, frames)
-    end = pixel["offset"] + length
-    if end > size:
-        return (f"Truncated DICOM file: the pixel data stops after {size - pixel['offset']} of "
-                f"{length} bytes, so the file is incomplete. Copy it again from the source.")
     expected = _native_bytes(ds, frames, pixel["tag"])
+    available = size - pixel["offset"]
+    if length > available:
+        if expected and available >= expected:
+            return (f"Damaged DICOM file: the header gives the pixel data {length} bytes, but "
+                    f"the image size needs {expected} and the file holds {available}.")
+        return (f"Truncated DICOM file: the pixel data stops after {available} of {length} "
+                "bytes, so the file is incomplete. Copy it again from the source.")
     if expected and length < expected:
         return (f"The pixel data holds {length} bytes but the image size in the header needs "
                 f"{expected}: the file is damaged.")

@@ -37,6 +37,7 @@ ARCHIVE_CACHE_FOLDER = "archive-cache"
 _MEMBERS_FOLDER = "files"
 _MANIFEST = "manifest.json"
 _COPY_CHUNK = 1 << 20
+_WALK_REPORT_EVERY = 500
 
 
 @dataclass
@@ -77,8 +78,12 @@ def expand_paths(paths: Iterable[str | os.PathLike[str]],
         raise DicomError("No file or folder was given to open.")
     readable = 0
     for number, path in enumerate(given):
-        report(number / len(given), f"Looking for DICOM files in {path.name or path}")
-        readable += _expand_one(path, listing, report)
+
+        def report_within(fraction: float, message: str, number: int = number) -> None:
+            report((number + fraction) / len(given), message)
+
+        report_within(0.0, f"Looking for DICOM files in {path.name or path}")
+        readable += _expand_one(path, listing, report_within)
     if readable == 0:
         reasons = "; ".join(f"{s.path}: {s.reason}" for s in listing.skipped[: len(given)])
         raise DicomError(f"Nothing could be opened. {reasons}")
@@ -106,7 +111,7 @@ def _expand_one(path: Path, listing: SourceListing, report: ProgressCallback) ->
 
 # --- folders and DICOMDIR ------------------------------------------------------------------
 def _expand_folder(folder: Path, listing: SourceListing, report: ProgressCallback) -> int:
-    found, unreadable = walk_files(folder)
+    found, unreadable = walk_files(folder, report)
     if not found and unreadable:
         listing.skip(folder, f"This folder cannot be read: {unreadable[0][1]}")
         return 0
@@ -123,10 +128,15 @@ def _expand_folder(folder: Path, listing: SourceListing, report: ProgressCallbac
     return 1
 
 
-def walk_files(folder: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
-    """All regular files below ``folder`` in a stable order, and sub-folders that failed."""
+def walk_files(folder: Path, progress: ProgressCallback | None = None
+               ) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """All regular files below ``folder`` in a stable order, and sub-folders that failed.
+
+    ``progress`` hears about every few hundred files, so that a huge tree can be cancelled.
+    """
     files: list[Path] = []
     errors: list[tuple[Path, str]] = []
+    reported = 0
 
     def on_error(exc: OSError) -> None:
         errors.append((Path(exc.filename or folder), exc.strerror or str(exc)))
@@ -135,6 +145,9 @@ def walk_files(folder: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
         dirs.sort()
         base = Path(root)
         files.extend(base / name for name in sorted(names) if (base / name).is_file())
+        if progress is not None and len(files) - reported >= _WALK_REPORT_EVERY:
+            reported = len(files)
+            progress(0.0, f"Found {reported} files in {folder.name or folder}")
     return files, errors
 
 
@@ -239,7 +252,7 @@ def _expand_archive(archive: Path, listing: SourceListing, report: ProgressCallb
         return 0
     for member, reason in skipped_members:
         listing.skip(f"{archive}/{member}", reason)
-    files, _errors = walk_files(folder)
+    files, _errors = walk_files(folder, report)
     for path in files:
         listing.add_file(path)
     return 1
