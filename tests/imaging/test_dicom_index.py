@@ -255,3 +255,37 @@ def test_damaged_bytes_never_crash_the_indexer(tmp_path: Path):
     reasons = [o.reason for o in outcomes if not isinstance(o, list)]
     assert reasons, "some damage must be noticed"
     assert all(r.endswith(".") and "could not be read as DICOM" not in r for r in reasons)
+
+
+def _as_text(value) -> str:
+    if isinstance(value, str | bytes) or not hasattr(value, "__iter__"):
+        return str(value).strip()
+    return "\\".join(str(v) for v in value)
+
+
+def test_fast_header_values_match_pydicom_in_every_character_set():
+    """The raw-bytes decoding used for speed gives what pydicom gives (names, IDs, numbers)."""
+    import pydicom
+    from pydicom.data import get_charset_files, get_testdata_file
+
+    from stethoscan.imaging.series_geometry import header_value
+
+    files = [*get_charset_files("*.dcm"), get_testdata_file("CT_small.dcm"),
+             get_testdata_file("MR_small_bigendian.dcm")]
+    compared = 0
+    for path in files:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ds = pydicom.dcmread(path, stop_before_pixels=True, force=True)
+            for keyword in ("PatientName", "PatientID", "StudyDescription", "InstitutionName",
+                            "Rows", "ImagePositionPatient", "SeriesNumber", "Modality"):
+                fast, slow = header_value(ds, keyword), ds.get(keyword)
+                if slow is None:
+                    assert fast is None
+                    continue
+                if keyword == "ImagePositionPatient":
+                    assert [float(v) for v in fast] == pytest.approx([float(v) for v in slow])
+                else:
+                    assert _as_text(fast) == _as_text(slow), (path, keyword)
+                compared += 1
+    assert compared > 40

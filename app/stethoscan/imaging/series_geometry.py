@@ -60,6 +60,7 @@ class StackGeometry:
 # --- reading values -------------------------------------------------------------------------
 _ASCII_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "TM", "UI"})
 _BINARY_FORMATS = {"US": "H", "SS": "h", "UL": "I", "SL": "i", "FL": "f", "FD": "d"}
+_TEXT_VRS = frozenset({"LO", "SH", "PN"})
 
 
 @lru_cache(maxsize=256)
@@ -73,9 +74,10 @@ def _tag_and_vr(keyword: str) -> tuple[int, str]:
 
 
 def header_value(ds: Dataset, keyword: str) -> Any:
-    """A header value, decoded straight from the raw bytes where that is safe (ASCII and binary
-    numbers), which is several times faster than pydicom's conversion; text in the data set's
-    character set (names, descriptions) goes through pydicom. Multi-values come as lists."""
+    """A header value, decoded straight from the raw bytes where that is safe, which is several
+    times faster than pydicom's conversion: ASCII and binary numbers, and text in a character
+    set without ISO 2022 code extensions. Everything else goes through pydicom. Multi-values
+    come as lists."""
     tag, vr = _tag_and_vr(keyword)
     element = ds.get_item(tag)
     if element is None:
@@ -84,16 +86,40 @@ def header_value(ds: Dataset, keyword: str) -> Any:
     if not isinstance(raw, bytes) or (element.VR not in (None, vr)):
         return ds.get(keyword)
     if vr in _ASCII_VRS:
-        parts = raw.decode("ascii", errors="replace").strip(" \x00").split("\\")
-        parts = [p.strip(" \x00") for p in parts]
-        return parts[0] if len(parts) == 1 else parts
+        return _split_text(raw.decode("ascii", errors="replace"))
     if vr in _BINARY_FORMATS:
-        little = getattr(ds, "original_encoding", (True, True))[1]
-        code = _BINARY_FORMATS[vr]
-        count = len(raw) // struct.calcsize(code)
-        values = struct.unpack(f"{'<' if little else '>'}{count}{code}", raw[: count * struct.calcsize(code)])
-        return None if count == 0 else values[0] if count == 1 else list(values)
-    return ds.get(keyword)
+        return _binary_values(raw, _BINARY_FORMATS[vr], ds)
+    codec = _text_codec(ds) if vr in _TEXT_VRS else None
+    if codec is None:
+        return ds.get(keyword)
+    value = _split_text(raw.decode(codec, errors="replace"))
+    if vr == "PN":  # as pydicom shows names: without empty trailing component groups
+        return [v.rstrip("=") for v in value] if isinstance(value, list) else value.rstrip("=")
+    return value
+
+
+def _split_text(text: str) -> str | list[str]:
+    parts = [p.strip(" \x00") for p in text.strip(" \x00").split("\\")]
+    return parts[0] if len(parts) == 1 else parts
+
+
+def _binary_values(raw: bytes, code: str, ds: Dataset) -> Any:
+    little = getattr(ds, "original_encoding", (True, True))[1]
+    size = struct.calcsize(code)
+    count = len(raw) // size
+    values = struct.unpack(f"{'<' if little else '>'}{count}{code}", raw[: count * size])
+    return None if count == 0 else values[0] if count == 1 else list(values)
+
+
+def _text_codec(ds: Dataset) -> str | None:
+    """Python codec of the data set's character set, if it needs no ISO 2022 escapes."""
+    charset = header_value(ds, "SpecificCharacterSet") or ""
+    if not isinstance(charset, str) or charset.startswith("ISO 2022") or charset == "ISO_IR 13":
+        return None
+    from pydicom.charset import python_encoding
+
+    codec = python_encoding.get(charset)
+    return "latin_1" if codec == "iso8859" else codec
 
 
 def floats(value: Any, count: int) -> tuple[float, ...] | None:
