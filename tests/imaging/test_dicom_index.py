@@ -258,9 +258,11 @@ def test_damaged_bytes_never_crash_the_indexer(tmp_path: Path):
 
 
 def _as_text(value) -> str:
-    if isinstance(value, str | bytes) or not hasattr(value, "__iter__"):
-        return str(value).strip()
-    return "\\".join(str(v) for v in value)
+    from pydicom.multival import MultiValue
+
+    if isinstance(value, list | tuple | MultiValue):
+        return "\\".join(str(v) for v in value)
+    return str(value).strip()
 
 
 def test_fast_header_values_match_pydicom_in_every_character_set():
