@@ -175,3 +175,32 @@ def test_a_large_tree_reports_progress_and_can_be_cancelled_while_walking(tmp_pa
     with pytest.raises(RuntimeError, match="cancelled"):
         expand_paths([tmp_path], progress)
     assert any(m.startswith("Found 5") and "files in" in m for m in messages)
+
+
+def test_zipped_cd_with_dicomdir_and_zips_in_zips(tmp_path: Path):
+    source = write_series(tmp_path / "source", n_slices=3)
+    _write_file_set(source, tmp_path / "cd")
+    inner = tmp_path / "inner.zip"
+    with zipfile.ZipFile(inner, "w") as zf:
+        for path in (tmp_path / "cd").rglob("*"):
+            if path.is_file():
+                zf.write(path, path.relative_to(tmp_path / "cd"))
+    outer = tmp_path / "outer.zip"
+    with zipfile.ZipFile(outer, "w") as zf:
+        zf.write(inner, "export/inner.zip")
+    index = index_paths([outer])
+    assert index.all_series()[0].number_of_slices == 3
+    assert any("DICOMDIR" in s.reason and "lists 3 files" in s.reason for s in index.skipped)
+
+
+def test_an_archive_nested_too_deep_is_not_opened(tmp_path: Path):
+    [image] = write_series(tmp_path / "src", n_slices=1)
+    current = image
+    for level in range(5):
+        archive = tmp_path / f"level{level}.zip"
+        with zipfile.ZipFile(archive, "w") as zf:
+            zf.write(current, current.name)
+        current = archive
+    index = index_paths([current])
+    assert index.all_series() == []
+    assert any("nested more than" in s.reason for s in index.skipped)

@@ -38,6 +38,7 @@ _MEMBERS_FOLDER = "files"
 _MANIFEST = "manifest.json"
 _COPY_CHUNK = 1 << 20
 _WALK_REPORT_EVERY = 500
+MAX_ARCHIVE_DEPTH = 3
 
 
 @dataclass
@@ -47,6 +48,7 @@ class SourceListing:
     files: list[Path] = field(default_factory=list)
     skipped: list[SkippedFile] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    archive_depth: int = 0  # zip archives being expanded inside each other right now
     _seen: set[str] = field(default_factory=set, repr=False)
 
     def add_file(self, path: Path) -> None:
@@ -245,6 +247,11 @@ def _is_zip_archive(path: Path) -> bool:
 
 
 def _expand_archive(archive: Path, listing: SourceListing, report: ProgressCallback) -> int:
+    """Extract and expand like a folder (a zipped CD keeps its DICOMDIR; zips in zips open)."""
+    if listing.archive_depth >= MAX_ARCHIVE_DEPTH:
+        listing.skip(archive, f"Not opened: zip archives nested more than {MAX_ARCHIVE_DEPTH} "
+                              "deep (possibly an archive that contains itself).")
+        return 0
     try:
         folder, skipped_members = extract_archive(archive, report)
     except DicomError as exc:
@@ -252,9 +259,11 @@ def _expand_archive(archive: Path, listing: SourceListing, report: ProgressCallb
         return 0
     for member, reason in skipped_members:
         listing.skip(f"{archive}/{member}", reason)
-    files, _errors = walk_files(folder, report)
-    for path in files:
-        listing.add_file(path)
+    listing.archive_depth += 1
+    try:
+        _expand_folder(folder, listing, report)
+    finally:
+        listing.archive_depth -= 1
     return 1
 
 
