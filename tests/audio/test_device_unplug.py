@@ -164,3 +164,17 @@ def test_missing_device_and_missing_portaudio_raise_clear_errors(monkeypatch, tm
     monkeypatch.setitem(sys.modules, "sounddevice", None)
     with pytest.raises(AudioDeviceError, match="libportaudio2"):
         audio_devices.load_sounddevice()
+
+
+def test_discard_after_the_time_limit_deletes_the_file(fake_device, tmp_path):
+    rec = Recorder(tmp_path / "x.flac", CaptureConfig(), max_duration_s=0.2)
+    rec.start()
+    try:
+        finished = rec.wait(5.0)
+    finally:
+        rec.stop()
+    assert finished.path.exists() and finished.frames == int(0.2 * RATE)
+    rec.discard()
+    assert rec.state == "discarded" and rec.result.path is None
+    assert not list(tmp_path.iterdir())
+    assert [e.kind for e in rec.poll_events()][-1] == "discarded"

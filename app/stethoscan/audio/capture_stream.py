@@ -35,7 +35,7 @@ import queue
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -208,10 +208,14 @@ class Recorder:
         return self.wait(timeout) if wait else None
 
     def discard(self) -> None:
-        """Stop and delete everything recorded in this take."""
+        """Stop and delete everything recorded in this take (also after it became final)."""
         with self._lock:
             self._discard = True
-        self.stop(wait=True)
+        result = self.stop(wait=True)
+        if result is not None and result.path is not None:  # it had already finished
+            result.path.unlink(missing_ok=True)
+            self.result = replace(result, path=None, frames=0, message="The take was discarded.")
+            self._mark_discarded()
 
     def wait(self, timeout: float | None = None) -> RecordingResult | None:
         """Wait until the take is final (after stop, the time limit or a failure)."""
@@ -395,40 +399,44 @@ class Recorder:
         assert writer is not None
         if failure_kind:
             self._emit(failure_kind, failure_message)
+        with self._lock:
+            discard = self._discard
         path: Path | None = None
         try:
             while not self._writer_queue.empty():  # the stream is closed: nothing more arrives
                 self._write_available(0.0)
-            if self._discard or writer.frames_written == 0:
+            if discard or writer.frames_written == 0:
                 writer.discard()
             else:
                 path = writer.finalize()
         except AudioError as exc:
             failure_kind, failure_message = "disk_failed", str(exc)
             self._emit(failure_kind, failure_message)
-        self._publish_result(path, failure_kind, failure_message, writer)
+        self._publish_result(path, failure_kind, failure_message, writer, discard)
 
     def _publish_result(self, path: Path | None, failure: str, message: str,
-                        writer: CrashSafeWriter) -> None:
+                        writer: CrashSafeWriter, discard: bool) -> None:
         frames = writer.frames_written if path is not None else 0
         status = "interrupted" if failure else "complete"
         if path is None and not message:
-            message = "The take was discarded." if self._discard else "Nothing was recorded."
+            message = "The take was discarded." if discard else "Nothing was recorded."
         self.result = RecordingResult(
             path=path, rate_hz=self.config.rate_hz, channels=self.config.channels, frames=frames,
             overflows=self._overflows, device=self.device_label, status=status, message=message,
             started_at=writer.journal.started_at, tags=self.tags,
         )
-        with self._lock:
-            if self._discard:
-                self._state = "discarded"
-            else:
-                self._state = "failed" if failure else "finished"
-        if self._discard:
-            self._emit("discarded", "The take was discarded.")
+        if discard:
+            self._mark_discarded()
         else:
+            with self._lock:
+                self._state = "failed" if failure else "finished"
             self._emit("finished", message or f"Saved {self.result.duration_s:.1f} s.", self.result)
         self._finished.set()
+
+    def _mark_discarded(self) -> None:
+        with self._lock:
+            self._state = "discarded"
+        self._emit("discarded", "The take was discarded.")
 
     def _emit(self, kind: str, message: str, result: RecordingResult | None = None) -> None:
         elapsed = self._frames_captured / self.config.rate_hz

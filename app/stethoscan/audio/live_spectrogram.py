@@ -1,4 +1,4 @@
-"""Live views of a recording: a scrolling mel spectrogram and a scrolling waveform envelope.
+"""Live views of a recording (scrolling spectrogram and waveform) and the same for review.
 
 Both take the blocks of :meth:`Recorder.read_live_blocks` as they come and keep the last
 ``window_s`` seconds in a ring buffer, so the GUI timer only pushes blocks and reads arrays.
@@ -14,6 +14,11 @@ Public API::
     wave = LiveWaveform(rate_hz=48000, window_s=10.0, bucket_s=0.01)
     wave.push(block)
     times_s, lows, highs = wave.envelope()   # min/max per 10 ms bucket, times relative to now
+
+For the review view of a whole file (any length, downsampled to the screen)::
+
+    image, freqs_hz, column_s = spectrogram_db(clip.samples, clip.rate_hz, kind="mel"|"linear")
+    times_s, lows, highs = waveform_envelope(clip.samples, clip.rate_hz, max_points=4000)
 
 Levels are dB re full scale: a full-scale sine in the middle of a mel band reads about 0 dB, so
 a fixed colour range (e.g. -80..0 dB) does not jump around during the take.
@@ -59,7 +64,7 @@ def _mono(block: np.ndarray) -> np.ndarray:
 
 
 class LiveSpectrogram:
-    """Incremental mel spectrogram: one column per hop (10 ms), computed only for new samples.
+    """Incremental spectrogram: one column per hop (10 ms), computed only for new samples.
 
     Parameters
     ----------
@@ -71,6 +76,8 @@ class LiveSpectrogram:
         Mel bands and their range, Hz (``fmax_hz`` defaults to half the rate).
     frame_s, hop_s
         FFT window and hop, s.
+    kind
+        "mel" (rows are mel bands) or "linear" (rows are the FFT bins).
     """
 
     def __init__(
@@ -82,6 +89,7 @@ class LiveSpectrogram:
         fmax_hz: float | None = None,
         frame_s: float = 0.021,
         hop_s: float = 0.010,
+        kind: str = "mel",
     ) -> None:
         import librosa
         from scipy.signal import get_window
@@ -93,18 +101,34 @@ class LiveSpectrogram:
         self._window = get_window("hann", self.n_fft).astype(np.float32)  # as librosa's
         # Power scaled so a full-scale sine at a bin centre reads 1.0 (0 dB).
         self._scale = np.float32((2.0 / self._window.sum()) ** 2)
-        filters = librosa.filters.mel(sr=rate_hz, n_fft=self.n_fft, n_mels=n_mels, fmin=fmin_hz,
-                                      fmax=fmax, norm=None, htk=False)
-        self._filters_t = np.ascontiguousarray(filters.T, dtype=np.float32)  # (bins, mels)
-        self.mel_frequencies_hz = librosa.mel_frequencies(n_mels=n_mels + 2, fmin=fmin_hz,
+        self._filters_t: np.ndarray | None = None
+        if kind == "mel":
+            filters = librosa.filters.mel(sr=rate_hz, n_fft=self.n_fft, n_mels=n_mels,
+                                          fmin=fmin_hz, fmax=fmax, norm=None, htk=False)
+            self._filters_t = np.ascontiguousarray(filters.T, dtype=np.float32)  # (bins, mels)
+            self.frequencies_hz = librosa.mel_frequencies(n_mels=n_mels + 2, fmin=fmin_hz,
                                                           fmax=fmax)[1:-1]
+        elif kind == "linear":
+            self.frequencies_hz = np.fft.rfftfreq(self.n_fft, 1.0 / rate_hz)
+        else:
+            raise ValueError(f"kind must be 'mel' or 'linear', not {kind!r}")
+        self.kind = kind
         self._pending = np.zeros(0, dtype=np.float32)  # column i covers [i*hop, i*hop + n_fft)
         columns = max(int(round(window_s / (self.hop / rate_hz))), 1)
-        self._ring = _Ring(columns, n_mels, FLOOR_DBFS)
+        self._ring = _Ring(columns, self.n_rows, FLOOR_DBFS)
+
+    @property
+    def n_rows(self) -> int:
+        """Frequency rows per column (mel bands or FFT bins)."""
+        return len(self.frequencies_hz)
 
     @property
     def n_mels(self) -> int:
-        return self._filters_t.shape[1]
+        return self.n_rows
+
+    @property
+    def mel_frequencies_hz(self) -> np.ndarray:
+        return self.frequencies_hz
 
     @property
     def column_s(self) -> float:
@@ -112,25 +136,26 @@ class LiveSpectrogram:
         return self.hop / self.rate_hz
 
     def push(self, block: np.ndarray) -> np.ndarray:
-        """Add samples; return the new columns (n_new, n_mels) in dB re full scale."""
+        """Add samples; return the new columns (n_new, n_rows) in dB re full scale."""
         samples = np.concatenate([self._pending, _mono(block)])
         count = (samples.shape[0] - self.n_fft) // self.hop + 1 if samples.shape[0] >= self.n_fft else 0
         if count <= 0:
             self._pending = samples
-            return np.zeros((0, self.n_mels), dtype=np.float32)
+            return np.zeros((0, self.n_rows), dtype=np.float32)
         frames = np.lib.stride_tricks.as_strided(
             samples, shape=(count, self.n_fft), strides=(samples.strides[0] * self.hop, samples.strides[0])
         )
         spectrum = np.fft.rfft(frames * self._window, axis=1)
-        power = spectrum.real**2 + spectrum.imag**2
-        mel = (power.astype(np.float32) * self._scale) @ self._filters_t
-        columns = 10.0 * np.log10(np.maximum(mel, 10.0 ** (FLOOR_DBFS / 10.0)))
+        power = (spectrum.real**2 + spectrum.imag**2).astype(np.float32) * self._scale
+        if self._filters_t is not None:
+            power = power @ self._filters_t
+        columns = 10.0 * np.log10(np.maximum(power, 10.0 ** (FLOOR_DBFS / 10.0)))
         self._pending = samples[count * self.hop :].copy()
         self._ring.extend(columns)
         return columns.astype(np.float32, copy=False)
 
     def image(self) -> np.ndarray:
-        """The last ``window_s`` of columns, oldest first: (columns, n_mels), dB re full scale."""
+        """The last ``window_s`` of columns, oldest first: (columns, n_rows), dB re full scale."""
         return self._ring.ordered()
 
 
@@ -157,3 +182,50 @@ class LiveWaveform:
         step = self.bucket / self.rate_hz
         times = (np.arange(pairs.shape[0]) - (pairs.shape[0] - 1)) * step
         return times, pairs[:, 0], pairs[:, 1]
+
+
+def spectrogram_db(
+    samples: np.ndarray,
+    rate_hz: int,
+    kind: str = "mel",
+    max_columns: int = 4000,
+    n_mels: int = 128,
+    frame_s: float = 0.025,
+    hop_s: float = 0.010,
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Spectrogram of a whole recording for the review view, at most ``max_columns`` wide.
+
+    Returns ``(image, frequencies_hz, column_s)``: image (columns, rows) in dB re full scale,
+    oldest first; neighbouring columns are merged (maximum) when the recording is long, so
+    ``column_s`` (s per column) may exceed the hop. Works through the samples chunk by chunk.
+    """
+    spec = LiveSpectrogram(rate_hz, window_s=hop_s, n_mels=n_mels, frame_s=frame_s, hop_s=hop_s,
+                           kind=kind)
+    mono = _mono(samples)
+    total = max((mono.shape[0] - spec.n_fft) // spec.hop + 1, 0)
+    group = max(int(np.ceil(total / max_columns)), 1)
+    chunk = spec.hop * group * max(1, 1000 // group)
+    pooled: list[np.ndarray] = []
+    leftover = np.zeros((0, spec.n_rows), dtype=np.float32)
+    for start in range(0, mono.shape[0], chunk):
+        columns = np.concatenate([leftover, spec.push(mono[start : start + chunk])])
+        whole = columns.shape[0] // group * group
+        pooled.append(columns[:whole].reshape(-1, group, spec.n_rows).max(axis=1))
+        leftover = columns[whole:]
+    if leftover.shape[0]:
+        pooled.append(leftover.max(axis=0, keepdims=True))
+    image = np.concatenate(pooled) if pooled else np.zeros((0, spec.n_rows), np.float32)
+    return image, np.asarray(spec.frequencies_hz), group * spec.hop / rate_hz
+
+
+def waveform_envelope(
+    samples: np.ndarray, rate_hz: int, max_points: int = 4000
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Min/max envelope of a whole recording for drawing: (bucket start times s, lows, highs)."""
+    mono = _mono(samples)
+    bucket = max(int(np.ceil(mono.shape[0] / max_points)), 1)
+    count = int(np.ceil(mono.shape[0] / bucket))
+    padded = np.pad(mono, (0, count * bucket - mono.shape[0]), mode="edge") if count else mono
+    buckets = padded.reshape(count, bucket)
+    times = np.arange(count) * bucket / rate_hz
+    return times, buckets.min(axis=1), buckets.max(axis=1)
