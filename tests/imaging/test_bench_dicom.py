@@ -39,7 +39,7 @@ def test_bench_dicom_reports_every_figure(capsys):
     assert set(report["ratios"]) == {"whole_volume_vs_simpleitk", "whole_volume_vs_pydicom_loop"}
     assert report["redraw"]["slice_shape"] == [32, 32]
     for key in ("scroll_median_ms", "scroll_p95_ms", "window_drag_median_ms",
-                "coronal_median_ms", "baseline_float_median_ms"):
+                "coronal_median_ms", "rgb_render_median_ms", "baseline_float_median_ms"):
         assert report["redraw"][key] > 0
     assert report["compressed"]["slices"] == 3 and report["compressed"]["speedup"] > 0
     assert set(report["targets_met"]) == {"whole_volume_vs_simpleitk",

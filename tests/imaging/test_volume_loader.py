@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import sys
+import types
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +28,11 @@ from stethoscan.core.task import SilentTask
 from stethoscan.imaging import slice_rendering
 from stethoscan.imaging.dicom_index import index_paths
 from stethoscan.imaging.model import InstanceRef, SeriesInfo
-from stethoscan.imaging.volume_loader import load_volume
+from stethoscan.imaging.volume_loader import (
+    PROCESS_POOL_MIN_SLICES,
+    load_volume,
+    use_decoder_processes,
+)
 
 
 def write_ct_series(folder: Path, count: int = 12, size: int = 32, *, syntax=ExplicitVRLittleEndian,
@@ -47,8 +53,10 @@ def write_ct_series(folder: Path, count: int = 12, size: int = 32, *, syntax=Exp
         path = folder / names[k]
         ds.save_as(path, enforce_file_format=True)
         instances.append(InstanceRef(str(path), ds.SOPInstanceUID, position_mm=tuple(
-            float(v) for v in ds.ImagePositionPatient), orientation=(1, 0, 0, 0, 1, 0)))
+            float(v) for v in ds.ImagePositionPatient), orientation=(1, 0, 0, 0, 1, 0),
+            transfer_syntax_uid=str(syntax)))
     return SeriesInfo(series_uid, study, modality="CT", rows=size, columns=size,
+                      transfer_syntax_uid=str(syntax),
                       pixel_spacing_mm=(0.8, 0.7), slice_spacing_mm=2.5,
                       orientation=(1, 0, 0, 0, 1, 0), instances=instances,
                       warnings=["test warning from the indexer"])
@@ -117,6 +125,22 @@ def test_other_syntaxes_decode_in_parallel_to_the_same_values(tmp_path, syntax):
     assert volume.loaded.all()
 
 
+def test_long_compressed_series_decode_in_processes(tmp_path):
+    series = write_ct_series(tmp_path, count=PROCESS_POOL_MIN_SLICES + 2, size=16,
+                             syntax=RLELossless)
+    assert use_decoder_processes(series, PROCESS_POOL_MIN_SLICES + 1, workers=2)
+    volume = load_volume(series, workers=2)
+    np.testing.assert_array_equal(volume.voxels, _expected(series))
+
+
+def test_no_processes_for_an_unguarded_user_script(monkeypatch, tmp_path):
+    series = write_ct_series(tmp_path, count=2, syntax=RLELossless)
+    script = types.ModuleType("__main__")
+    script.__file__ = str(tmp_path / "my_analysis.py")  # would be re-run by a spawned child
+    monkeypatch.setitem(sys.modules, "__main__", script)
+    assert not use_decoder_processes(series, 500, workers=4)
+
+
 def test_per_slice_rescale_switches_to_physical_values(tmp_path):
     series = write_ct_series(tmp_path, count=6, slopes={4: 2.0})
     volume = load_volume(series, first_index=0)
@@ -162,9 +186,10 @@ def test_a_series_that_cannot_be_decoded_raises(tmp_path):
         load_volume(series)
 
 
-@pytest.mark.parametrize("workers", [1, 2])
-def test_cancel_stops_loading(tmp_path, workers):
-    series = write_ct_series(tmp_path, count=10, syntax=RLELossless)
+@pytest.mark.parametrize("count, workers", [(10, 1), (10, 2), (PROCESS_POOL_MIN_SLICES, 2)],
+                         ids=["serial", "threads", "processes"])
+def test_cancel_stops_loading(tmp_path, count, workers):
+    series = write_ct_series(tmp_path, count=count, size=16, syntax=RLELossless)
 
     class CancelAfterFirst(SilentTask):
         def partial(self, result) -> None:

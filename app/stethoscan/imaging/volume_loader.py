@@ -23,7 +23,15 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import closing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -35,6 +43,7 @@ from stethoscan.core.task import SilentTask, Task
 from stethoscan.imaging.model import InstanceRef, SeriesInfo
 from stethoscan.imaging.pixel_decoding import (
     DecodedImage,
+    decode_file,
     decode_frame,
     frame_rescale,
     read_dataset,
@@ -47,6 +56,7 @@ if TYPE_CHECKING:
 
 _NATIVE_LITTLE_ENDIAN = ("1.2.840.10008.1.2", "1.2.840.10008.1.2.1")
 _PIXEL_DATA_TAG = b"\xe0\x7f\x10\x00"
+PROCESS_POOL_MIN_SLICES = 24  # fewer: starting decoder processes (~0.5 s) costs more than it saves
 
 
 def default_workers() -> int:
@@ -78,6 +88,7 @@ def load_volume(series: SeriesInfo, task: Task | None = None, first_index: int |
     writer = _SliceWriter(volume, first_image)
     writer.put(first, first_image)
     task.partial((first, volume))
+    task.check_cancelled()
     rest = [k for k in _outward_order(count, first) if k != first and k not in failures]
     reporter = _Progress(task, count, done=1 + len(failures))
     workers = workers or default_workers()
@@ -277,19 +288,29 @@ class _Progress:
 
 
 # --- parallel runner -----------------------------------------------------------------------
-def _run_parallel(job: Callable[[int], object], indices: list[int], workers: int
+def _executor(workers: int, processes: bool) -> Executor:
+    if not processes:
+        return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stethoscan-load")
+    import multiprocessing
+
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+
+
+def _run_parallel(job: Callable, indices: list[int], workers: int,
+                  args_of: Callable[[int], tuple] = lambda k: (k,), processes: bool = False
                   ) -> Iterator[tuple[int, object | DicomError | OSError]]:
-    """Run ``job(k)`` for each k on ``workers`` threads, yielding (k, result or error) as they
-    finish; at most 4 jobs per worker are queued, so a cancel stops quickly."""
+    """Run ``job(*args_of(k))`` for each k on ``workers`` threads (or processes), yielding
+    (k, result or error) as they finish; at most 4 jobs per worker are queued, so a cancel
+    stops quickly."""
     if not indices:
         return
     pending = iter(indices)
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stethoscan-load") as pool:
+    with _executor(workers, processes) as pool:
         running: dict[Future, int] = {}
         try:
             while True:
                 while len(running) < 4 * workers and (k := next(pending, None)) is not None:
-                    running[pool.submit(job, k)] = k
+                    running[pool.submit(job, *args_of(k))] = k
                 if not running:
                     return
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -550,20 +571,61 @@ class _DatasetCache:
 
 def _decode_slices(series: SeriesInfo, indices: list[int], datasets: _DatasetCache,
                    writer: _SliceWriter, reporter: _Progress, workers: int) -> None:
-    """Decode on ``workers`` threads. GDCM and pylibjpeg-openjpeg hold the GIL while they
-    decode, so with several workers the decoders that release it (Pillow for JPEG and JPEG
-    2000, pylibjpeg-rle for RLE) are tried first."""
+    """Decode on ``workers`` threads, or processes for long compressed series.
+
+    GDCM and pylibjpeg-openjpeg hold the GIL while they decode, so threads help only through
+    the decoders that release it (Pillow for JPEG and JPEG 2000, pylibjpeg-rle), which are then
+    tried first. A compressed series of single-frame files is decoded in processes instead,
+    when the program's main module can be started safely in a child process.
+    """
     def job(k: int) -> DecodedImage:
         instance = series.instances[k]
         return decode_frame(datasets.get(instance.path), instance.frame, path=instance.path,
                             threads=workers)
 
-    with closing(_run_parallel(job, indices, workers)) as results:
-        for k, result in results:
-            if isinstance(result, DecodedImage):
-                writer.put(k, result)
-            elif isinstance(result, OSError):
-                writer.failures[k] = f"the file could not be read ({result.strerror or result})."
-            else:
-                writer.failures[k] = str(result)
-            reporter.advance()
+    if use_decoder_processes(series, len(indices), workers):
+        results = _run_parallel(decode_file, indices, workers,
+                                lambda k: (series.instances[k].path,), processes=True)
+    else:
+        results = _run_parallel(job, indices, workers)
+    left = set(indices)
+    try:
+        with closing(results):
+            for k, result in results:
+                _place_decoded(k, result, writer)
+                left.discard(k)
+                reporter.advance()
+    except BrokenProcessPool:  # a child could not start or a decoder crashed it: use threads
+        _decode_slices(series, sorted(left), datasets, writer, reporter, 1)
+
+
+def _place_decoded(k: int, result: object, writer: _SliceWriter) -> None:
+    if isinstance(result, DecodedImage):
+        writer.put(k, result)
+    elif isinstance(result, OSError):
+        writer.failures[k] = f"the file could not be read ({result.strerror or result})."
+    else:
+        writer.failures[k] = str(result)
+
+
+def use_decoder_processes(series: SeriesInfo, count: int, workers: int) -> bool:
+    """Whether ``count`` slices of ``series`` are decoded in ``workers`` processes."""
+    syntax = series.transfer_syntax_uid or series.instances[0].transfer_syntax_uid
+    compressed = bool(syntax) and syntax not in (*_NATIVE_LITTLE_ENDIAN, "1.2.840.10008.1.2.2",
+                                                 "1.2.840.10008.1.2.1.99")
+    return (compressed and workers > 1 and count >= PROCESS_POOL_MIN_SLICES
+            and all(i.frame is None for i in series.instances) and _spawn_is_safe())
+
+
+def _spawn_is_safe() -> bool:
+    """A spawned child re-imports the main script; that is safe for Stethoscan's own entry
+    points, pytest and interactive sessions, but could re-run an unguarded user script."""
+    import sys
+
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    spec_name = getattr(getattr(main, "__spec__", None), "name", "") or ""
+    if path is None:
+        return True
+    return spec_name.startswith(("stethoscan", "pytest")) or os.path.basename(path) in (
+        "stethoscan", "pytest", "py.test", "__main__.py")
