@@ -16,6 +16,7 @@ Public API (used by the recording studio)::
     import_audio_file(store, session_id, path)     # status "imported", copied as FLAC
     pending = list_recoverable()              # at start-up, before any take starts
     recover_into_store(store, item)           # -> SavedTake with status "recovered"
+    recover_recording(item, store)            # the same, argument order of gui.startup_checks
     recover_all_into_store(store, task)       # headless: everything, one failure never stops it
 """
 
@@ -27,13 +28,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from stethoscan.audio import recording_recovery
 from stethoscan.audio.audio_files import export_audio, read_audio
 from stethoscan.audio.capture_stream import CaptureConfig, Recorder, RecordingResult
-from stethoscan.audio.recording_recovery import (
-    RecoverableRecording,
-    find_recoverable,
-    recover,
-)
+from stethoscan.audio.recording_recovery import RecoverableRecording
 from stethoscan.audio.recording_tasks import get_task
 from stethoscan.audio.signal_quality import QualityCriteria, QualityReport, assess_quality
 from stethoscan.core import paths
@@ -125,7 +123,7 @@ def import_audio_file(store: PatientStore, session_id: int, source: str | Path,
 
 def list_recoverable() -> list[RecoverableRecording]:
     """Takes cut off by a crash, kill or power loss, oldest first. Call before recording starts."""
-    return find_recoverable(paths.recordings_dir())
+    return recording_recovery.find_recoverable(paths.recordings_dir())
 
 
 def recover_into_store(store: PatientStore, item: RecoverableRecording,
@@ -138,9 +136,14 @@ def recover_into_store(store: PatientStore, item: RecoverableRecording,
             "to: choose a patient session to recover it into."
         )
     store.session_patient(int(session))
-    path = recover(item)
+    path = recording_recovery.recover(item)
     return _store_take(store, int(session), path, str(item.tags.get("task", FREE_TASK)),
                        int(item.tags.get("take", 1)), item.device, "recovered")
+
+
+def recover_recording(item: RecoverableRecording, store: PatientStore) -> SavedTake:
+    """Same as :func:`recover_into_store` with the arguments the start-up check passes."""
+    return recover_into_store(store, item)
 
 
 def recover_all_into_store(store: PatientStore, task: Any = None) -> list[SavedTake | str]:
