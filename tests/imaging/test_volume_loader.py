@@ -173,6 +173,7 @@ def test_a_bad_slice_is_left_blank_with_a_warning(tmp_path):
     bad.write_bytes(bad.read_bytes()[:600])
     volume = load_volume(series, first_index=4)
     assert not volume.loaded[2] and volume.loaded.sum() == 5
+    assert not volume.voxels[2].any()  # blank, not left-over memory
     assert any(w.startswith("Slice 3 could not be loaded") for w in volume.warnings)
     expected = _expected(SeriesInfo("x", "y", instances=series.instances[3:]))
     np.testing.assert_array_equal(volume.voxels[3:], expected)

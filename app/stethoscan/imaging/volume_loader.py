@@ -2,18 +2,20 @@
 
 The requested slice (default: the middle one) is decoded first and handed over with
 ``task.partial((index, volume))`` while ``volume.voxels`` is still being filled; the viewer shows
-it at once and picks up the other slices through ``volume.loaded``.
+it at once and picks up the other slices, nearest first, through ``volume.loaded``.
 
-Two readers fill the rest:
+Readers for the rest, fastest first:
 
-* uncompressed little-endian single-frame files: pydicom parses the header only
-  (``stop_before_pixels``), the pixel element header is checked, and the raw bytes are read
-  straight into the pre-allocated volume (no intermediate copies);
-* everything else (compressed, big-endian, multi-frame, colour...): decoded through
-  :mod:`pixel_decoding` in a thread pool, since the C decoders release the GIL.
+* uncompressed little-endian single-frame files whose header bytes hold the same image and
+  rescale elements as the first file (checked byte for byte): the pixel bytes are read straight
+  into the pre-allocated volume, no DICOM parsing per file;
+* the same files when their headers differ: pydicom parses the header only, then the same raw
+  read;
+* everything else (compressed, big-endian, multi-frame, colour...): :mod:`pixel_decoding` on
+  one thread per core, or one process per core for 24+ compressed files (GDCM and OpenJPEG hold
+  the GIL).
 
-A file that fails verification in the fast reader goes through the full decoder; a slice that
-cannot be decoded at all is left blank and listed in ``volume.warnings``.
+A slice that cannot be decoded is left at 0 and listed in ``volume.warnings``.
 """
 
 from __future__ import annotations
@@ -134,7 +136,8 @@ def _outward_order(count: int, start: int) -> Iterator[int]:
 
 def _allocate(series: SeriesInfo, image: DecodedImage, count: int) -> Volume:
     shape = (count, *image.pixels.shape)
-    voxels = np.empty(shape, dtype=image.pixels.dtype)  # pages are touched as slices arrive
+    # calloc'd: untouched pages cost nothing until a slice arrives; unloaded slices read as 0
+    voxels = np.zeros(shape, dtype=image.pixels.dtype)
     spacing, origin, direction, warnings = _geometry(series, image)
     return Volume(
         voxels=voxels,
