@@ -41,3 +41,15 @@ def test_corrupt_database_gives_actionable_error(tmp_path):
     with pytest.raises(RecordsError, match="move it aside"):
         PatientStore(db)
     assert sqlite3.sqlite_version
+
+
+def test_deleting_a_take_removes_its_markers(tmp_path):
+    store = PatientStore(tmp_path / "p.sqlite3")
+    patient = store.upsert_patient("K")
+    session = store.start_session(patient.id)
+    rec = store.add_recording(session, "/r/a.flac", 48000)
+    store.replace_markers(rec, [(0.0, 1.0, "cough", "clinician")])
+    store.delete_recording(rec)
+    assert store.list_recordings(session) == []
+    assert store.list_markers(rec) == []
+    store.close()

@@ -334,6 +334,11 @@ class PatientStore:
             raise RecordsError(f"Recording {recording_id} does not exist.")
         return _recording(rows[0])
 
+    def delete_recording(self, recording_id: int) -> None:
+        """Remove a take's record and its markers (the audio file is the caller's to remove)."""
+        with self._tx() as conn:
+            conn.execute("DELETE FROM recordings WHERE id = ?", (recording_id,))
+
     def replace_markers(self, recording_id: int, markers: list[tuple[float, float, str, str]]) -> None:
         """Replace all markers of a recording with ``(start_s, end_s, label, source)`` tuples."""
         with self._tx() as conn:
