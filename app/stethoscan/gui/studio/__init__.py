@@ -1,0 +1,7 @@
+"""The audio studio: the review view (waveform, spectrogram, playback, markers, analysis).
+
+The live recording studio lives beside it (``recording_studio.py``). Array work that does not
+need Qt (spectrogram images, waveform min/max levels, audio import) is in Qt-free modules here
+(``spectrogram_image.py``, ``waveform_levels.py``, ``audio_import.py``) so it runs in workers and
+is tested without a display.
+"""

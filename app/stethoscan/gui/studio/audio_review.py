@@ -1,0 +1,467 @@
+"""The audio review view: waveform, spectrogram, playback, markers and analysis of one take.
+
+Shows the take selected in the :class:`AppContext` (``recording_selected``), or one chosen in its
+own list of the patient's takes. Reading the file and computing the spectrogram run in the io
+worker pool, so long recordings never freeze the window. Markers are saved to the patient
+database as soon as they change; automatic segments from the analysis are proposed and saved
+when accepted. Audio files can be imported as takes of the current session and a take exported
+as WAV or FLAC (samples only, no metadata).
+
+Keys: Space play/stop, M add a marker over the selection, Delete remove the selected marker,
+Z zoom to the selection, 0 show the whole take.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from stethoscan.core.errors import StethoscanError
+from stethoscan.gui.studio.analysis_panel import AnalysisPanel
+from stethoscan.gui.studio.audio_import import IMPORT_FILTER, import_audio_file
+from stethoscan.gui.studio.marker_panel import MarkerPanel
+from stethoscan.gui.studio.markers import MarkerLayer, ReviewMarker, proposals_from_segments
+from stethoscan.gui.studio.playback import Playback
+from stethoscan.gui.studio.review_plot_style import BACKGROUND, label_colour
+from stethoscan.gui.studio.review_selection import ReviewSelection
+from stethoscan.gui.studio.review_spectrogram import ReviewSpectrogram
+from stethoscan.gui.studio.review_waveform import ReviewWaveform
+from stethoscan.gui.studio.spectrogram_controls import SpectrogramControls
+from stethoscan.gui.studio.spectrogram_image import compute_spectrogram
+from stethoscan.gui.studio.take_loading import LoadedTake, describe_take, load_take, take_title
+
+_log = logging.getLogger(__name__)
+
+
+class AudioReviewView(QWidget):
+    def __init__(self, context: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("audioReview")
+        self.context = context
+        self.recording = None  # records.patient_store.Recording or None
+        self.take: LoadedTake | None = None
+        self.load_job = self.spectrogram_job = self.io_job = None
+        self.playback = Playback(parent=self)
+        self._build_plots()
+        self.analysis = AnalysisPanel(context, self.playback)
+        self.marker_panel = MarkerPanel(self.markers)
+        self._build_layout()
+        self._connect()
+        self._refresh_recordings()
+        self._show_empty()
+
+    # -- construction -------------------------------------------------------------------------
+    def _build_plots(self) -> None:
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setBackground(BACKGROUND)
+        layout = self.graphics.ci
+        layout.setSpacing(2)
+        self.waveform = ReviewWaveform(layout, row=0, overview_row=2, parent=self)
+        self.spectrogram = ReviewSpectrogram(layout, row=1, parent=self)
+        self.spectrogram.plot.setXLink(self.waveform.plot)
+        layout.layout.setRowStretchFactor(0, 2)
+        layout.layout.setRowStretchFactor(1, 3)
+        self.waveform.overview.setMaximumHeight(78)
+        plots = [self.waveform.plot, self.spectrogram.plot]
+        self.selection = ReviewSelection(plots, [self.waveform.overview], parent=self)
+        self.markers = MarkerLayer(plots, parent=self)
+
+    def _build_layout(self) -> None:
+        self.recording_combo = QComboBox()
+        self.recording_combo.setMinimumWidth(240)
+        self.recording_combo.setToolTip("Takes of the current patient")
+        self.import_button = _button("Import…", "Import a WAV, FLAC, OGG or MP3 file as a take of this session")
+        self.export_wav_button = _button("Export WAV…", "Save this take as WAV (no metadata)")
+        self.export_flac_button = _button("Export FLAC…", "Save this take as FLAC (no metadata)")
+        self.play_button = _button("▶ Play", "Play from the cursor (Space)")
+        self.play_selection_button = _button("▶ Selection", "Play the selected span")
+        self.stop_button = _button("■ Stop", "Stop playback (Space)")
+        self.zoom_button = _button("Zoom to selection", "Show only the selected span (Z)")
+        self.all_button = _button("Show all", "Show the whole take (0)")
+        self.spectrogram_controls = SpectrogramControls(self.context.settings.audio.spectrogram_dynamic_range_db)
+        self.spectrogram.set_dynamic_range(self.spectrogram_controls.range_spin.value())
+        self.info = QLabel("")
+        self.info.setObjectName("browserSummary")
+        self.marker_legend = QLabel("")
+        self.marker_legend.setToolTip("Marker colours; dashed spans marked ? are proposals")
+        self.position_label = QLabel("")
+        self.position_label.setObjectName("cursorReading")
+        self.message = QLabel("")
+        self.message.setObjectName("errorMessage")
+        self.message.setWordWrap(True)
+        self.message.hide()
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Take"))
+        top.addWidget(self.recording_combo, 1)
+        for widget in (self.import_button, self.export_wav_button, self.export_flac_button, None,
+                       self.play_button, self.play_selection_button, self.stop_button, None,
+                       self.zoom_button, self.all_button):
+            top.addSpacing(10) if widget is None else top.addWidget(widget)
+        second = QHBoxLayout()
+        second.addWidget(self.spectrogram_controls)
+        second.addStretch(1)
+        second.addWidget(self.position_label)
+        plots = QWidget()
+        plots_layout = QVBoxLayout(plots)
+        plots_layout.setContentsMargins(0, 0, 0, 0)
+        plots_layout.addLayout(second)
+        plots_layout.addWidget(self.graphics, 1)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.info, 1)
+        bottom.addWidget(self.marker_legend)
+        plots_layout.addLayout(bottom)
+        self.side_tabs = QTabWidget()
+        self.side_tabs.addTab(self.marker_panel, "Markers")
+        self.side_tabs.addTab(self.analysis, "Analysis")
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(plots)
+        self.splitter.addWidget(self.side_tabs)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setSizes([820, 460])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(top)
+        layout.addWidget(self.message)
+        layout.addWidget(self.splitter, 1)
+
+    def _connect(self) -> None:
+        ctx = self.context
+        ctx.recording_selected.connect(self.show_recording)
+        ctx.recordings_changed.connect(self._refresh_recordings)
+        ctx.patient_changed.connect(lambda _p: self._refresh_recordings())
+        self.recording_combo.activated.connect(self._on_recording_chosen)
+        self.import_button.clicked.connect(self.choose_import)
+        self.export_wav_button.clicked.connect(lambda: self.choose_export("WAV"))
+        self.export_flac_button.clicked.connect(lambda: self.choose_export("FLAC"))
+        self.play_button.clicked.connect(self.play)
+        self.play_selection_button.clicked.connect(self.play_selection)
+        self.stop_button.clicked.connect(self.playback.stop)
+        self.zoom_button.clicked.connect(self.zoom_to_selection)
+        self.all_button.clicked.connect(self.show_all)
+        for view_box in (self.waveform.view_box, self.spectrogram.view_box):
+            view_box.selection_dragged.connect(self.selection.set_span)
+            view_box.time_clicked.connect(self._on_time_clicked)
+        self.selection.changed.connect(self._on_selection_changed)
+        self.playback.position_changed.connect(self._on_playback_position)
+        self.playback.state_changed.connect(self._on_playback_state)
+        self.playback.failed.connect(self.show_message)
+        self.markers.saved_markers_edited.connect(self.save_markers)
+        self.markers.changed.connect(self._update_marker_legend)
+        self.marker_panel.add_requested.connect(self.add_marker)
+        self.analysis.result_ready.connect(self._on_analysis)
+        controls = self.spectrogram_controls
+        controls.scale_changed.connect(lambda _s: self._start_spectrogram())
+        controls.dynamic_range_changed.connect(self._on_dynamic_range)
+        controls.colour_map_changed.connect(self.spectrogram.set_colour_map)
+        controls.max_frequency_changed.connect(self.spectrogram.set_max_frequency)
+        for keys, slot in (("Space", self.toggle_playback), ("M", self._add_marker_shortcut),
+                           ("Delete", self.marker_panel.delete_selected), ("Z", self.zoom_to_selection),
+                           ("0", self.show_all)):
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(slot)
+
+    # -- the take list ------------------------------------------------------------------------
+    def _refresh_recordings(self) -> None:
+        patient = self.context.patient
+        recordings = self.context.store.list_recordings(patient_id=patient.id) if patient else []
+        self.recording_combo.blockSignals(True)
+        self.recording_combo.clear()
+        for rec in recordings:
+            self.recording_combo.addItem(take_title(rec), rec.id)
+        current = self.recording_combo.findData(self.recording.id) if self.recording else -1
+        if current < 0 and self.recording is not None:
+            self.recording_combo.insertItem(0, take_title(self.recording), self.recording.id)
+            current = 0
+        self.recording_combo.setCurrentIndex(current)
+        self.recording_combo.setPlaceholderText("No take: record one or import a file")
+        self.recording_combo.blockSignals(False)
+
+    def _on_recording_chosen(self, index: int) -> None:
+        recording_id = self.recording_combo.itemData(index)
+        if recording_id is not None and (self.recording is None or recording_id != self.recording.id):
+            try:
+                self.context.select_recording(self.context.store.get_recording(int(recording_id)))
+            except StethoscanError as exc:
+                self.show_message(str(exc))
+
+    # -- opening a take -----------------------------------------------------------------------
+    def show_recording(self, recording) -> None:
+        """Open a take of the patient store (None clears the view)."""
+        self._close_take()
+        self.recording = recording
+        self._refresh_recordings()
+        if recording is None:
+            self._show_empty()
+            return
+        self.info.setText(f"Opening {Path(recording.path).name}…")
+        self.load_job = self.context.workers.submit("Opening the recording", load_take, recording.path)
+        self.load_job.finished.connect(lambda take, r=recording: self._on_loaded(r, take))
+        self.load_job.failed.connect(self._on_load_failed)
+
+    def show_clip(self, clip) -> None:
+        """Show an audio clip that is not a saved take (markers are then not saved)."""
+        self._close_take()
+        self.recording = None
+        self._on_loaded(None, LoadedTake.from_clip(clip))
+
+    def _close_take(self) -> None:
+        self.playback.stop()
+        for job in (self.load_job, self.spectrogram_job):
+            if job is not None and job.is_running:
+                job.cancel()
+        self.take = None
+        self.selection.clear()
+        self.markers.clear()
+        self.show_message("")
+
+    def _show_empty(self) -> None:
+        self.waveform.set_levels(None)
+        self.spectrogram.set_spectrogram(None)
+        self.spectrogram.set_pitch(None, None)
+        self.analysis.set_clip(None)
+        self.info.setText("No take open. Choose one above, record one in the recording studio, "
+                          "or import an audio file.")
+        self._update_actions()
+
+    def _on_loaded(self, recording, take: LoadedTake) -> None:
+        if recording is not self.recording:
+            return  # another take was chosen meanwhile
+        self.take = take
+        self.waveform.set_levels(take.levels)
+        self.spectrogram.set_pitch(None, None)
+        self.spectrogram_controls.set_nyquist(take.clip.rate_hz / 2.0)
+        self.spectrogram.set_max_frequency(self.spectrogram_controls.max_frequency())
+        self.info.setText(describe_take(take))
+        if recording is not None:
+            saved = self.context.store.list_markers(recording.id)
+            self.markers.set_saved([ReviewMarker(m.start_s, m.end_s, m.label, m.source) for m in saved])
+        self.analysis.set_clip(take.clip, recording.task if recording is not None else None)
+        self._start_spectrogram()
+        self._update_actions()
+
+    def _on_load_failed(self, exc: BaseException) -> None:
+        self.info.setText("")
+        self.show_message(str(exc) if isinstance(exc, StethoscanError) else
+                          f"The recording could not be opened ({type(exc).__name__}: {exc}).")
+        self._show_empty()
+
+    def _start_spectrogram(self) -> None:
+        if self.take is None:
+            return
+        if self.spectrogram_job is not None and self.spectrogram_job.is_running:
+            self.spectrogram_job.cancel()
+        take = self.take
+        self.spectrogram_job = self.context.workers.submit(
+            "Computing the spectrogram", compute_spectrogram, take.levels.samples, take.clip.rate_hz,
+            self.spectrogram_controls.scale())
+        self.spectrogram_job.finished.connect(
+            lambda spec, t=take: self.spectrogram.set_spectrogram(spec) if t is self.take else None)
+        self.spectrogram_job.failed.connect(lambda exc: self.show_message(f"The spectrogram failed: {exc}"))
+
+    def _on_dynamic_range(self, range_db: float) -> None:
+        self.spectrogram.set_dynamic_range(range_db)
+        self.context.settings.audio.spectrogram_dynamic_range_db = float(range_db)
+
+    # -- selection, cursor, zoom ----------------------------------------------------------------
+    def _on_time_clicked(self, t: float) -> None:
+        self.selection.clear()
+        self.selection.set_cursor(t)
+        self._update_position_label()
+
+    def _on_selection_changed(self) -> None:
+        self.marker_panel.set_selection_available(self.selection.span() is not None)
+        self._update_position_label()
+        self._update_actions()
+
+    def _update_position_label(self) -> None:
+        parts = [f"Cursor {self.selection.cursor_s:.3f} s"]
+        span = self.selection.span()
+        if span is not None:
+            parts.append(f"Selection {span[0]:.3f}–{span[1]:.3f} s ({span[1] - span[0]:.3f} s)")
+        self.position_label.setText("   ".join(parts))
+
+    def zoom_to_selection(self) -> None:
+        span = self.selection.span()
+        if span is not None:
+            self.waveform.set_time_range(*span)
+
+    def show_all(self) -> None:
+        if self.take is not None:
+            self.waveform.set_time_range(0.0, self.take.clip.duration_s)
+
+    # -- playback -----------------------------------------------------------------------------
+    def play(self) -> bool:
+        if self.take is None:
+            return False
+        start = self.selection.cursor_s if self.selection.cursor_s < self.take.clip.duration_s - 0.01 else 0.0
+        return self.playback.play(self.take.clip.samples, self.take.clip.rate_hz, start_s=start)
+
+    def play_selection(self) -> bool:
+        span = self.selection.span()
+        if self.take is None or span is None:
+            return False
+        return self.playback.play(self.take.clip.samples, self.take.clip.rate_hz, *span)
+
+    def toggle_playback(self) -> None:
+        if self.playback.is_playing:
+            self.playback.stop()
+        elif self.selection.span() is not None:
+            self.play_selection()
+        else:
+            self.play()
+
+    def _on_playback_position(self, t: float) -> None:
+        self.selection.set_cursor(t)
+        a, b = self.waveform.time_range()
+        if self.playback.is_playing and not a <= t <= b:
+            width = b - a
+            self.waveform.set_time_range(max(t - 0.1 * width, 0.0), max(t - 0.1 * width, 0.0) + width)
+        self._update_position_label()
+
+    def _on_playback_state(self, playing: bool) -> None:
+        self.show_message("") if playing else None
+        self._update_actions()
+
+    # -- markers ------------------------------------------------------------------------------
+    def _add_marker_shortcut(self) -> None:
+        self.add_marker(self.marker_panel.label_combo.currentText())
+
+    def add_marker(self, label: str) -> ReviewMarker | None:
+        span = self.selection.span()
+        if span is None:
+            self.show_message("Select a time span first: drag across the waveform or spectrogram.")
+            return None
+        marker = self.markers.add(span[0], span[1], label)
+        if marker is not None:
+            self.selection.clear()
+        return marker
+
+    def _update_marker_legend(self) -> None:
+        labels = sorted({m.label for m in self.markers.markers})
+        parts = [f"<span style='color:{label_colour(label).name()}'>■</span> {label}" for label in labels]
+        if self.markers.proposals:
+            parts.append("<span style='color:#8d96a0'>(dashed, ? = proposed)</span>")
+        self.marker_legend.setText("&nbsp;&nbsp;".join(parts))
+
+    def save_markers(self) -> bool:
+        if self.recording is None:
+            self.context.status_message.emit("Markers of a file that is not a saved take are not saved.")
+            return False
+        try:
+            self.context.store.replace_markers(self.recording.id, self.markers.saved_rows())
+        except StethoscanError as exc:
+            self.show_message(str(exc))
+            return False
+        self.context.status_message.emit(f"{len(self.markers.saved)} markers saved")
+        return True
+
+    def _on_analysis(self, result) -> None:
+        self.markers.propose(proposals_from_segments(result.segments))
+        report = result.voice_report or {}
+        self.spectrogram.set_pitch(report.get("pitch_times_s"), report.get("pitch_hz"))
+
+    # -- import and export --------------------------------------------------------------------
+    def choose_import(self) -> None:
+        start = self.context.settings.last_open_dir or str(Path.home())
+        path, _ = QFileDialog.getOpenFileName(self, "Import an audio file", start, IMPORT_FILTER)
+        if path:
+            self.context.settings.last_open_dir = str(Path(path).parent)
+            self.import_file(path)
+
+    def import_file(self, path: str | Path):
+        """Import ``path`` as a take of the current session and open it; return the job."""
+        try:
+            session_id = self.context.ensure_session()
+        except StethoscanError as exc:
+            self.show_message(str(exc))
+            return None
+        self.io_job = self.context.workers.submit(f"Importing {Path(path).name}", import_audio_file,
+                                                  self.context.store, session_id, str(path))
+        self.io_job.finished.connect(self._on_imported)
+        self.io_job.failed.connect(lambda exc: self.show_message(str(exc)))
+        return self.io_job
+
+    def _on_imported(self, recording_id: int) -> None:
+        self.context.recordings_changed.emit()
+        self.context.select_recording(self.context.store.get_recording(recording_id))
+        self.context.status_message.emit("Audio file imported as a take of this session")
+
+    def choose_export(self, fmt: str) -> None:
+        if self.take is None:
+            return
+        start = Path(self.context.settings.last_open_dir or Path.home())
+        suffix = fmt.lower()
+        path, _ = QFileDialog.getSaveFileName(self, f"Export as {fmt}", str(start / f"take.{suffix}"),
+                                              f"{fmt} files (*.{suffix})")
+        if path:
+            self.export_to(path if path.lower().endswith(f".{suffix}") else f"{path}.{suffix}", fmt)
+
+    def export_to(self, path: str | Path, fmt: str):
+        """Write the open take to ``path`` as WAV or FLAC in the io pool; return the job."""
+        from stethoscan.audio.audio_files import export_audio
+
+        if self.take is None:
+            return None
+        self.io_job = self.context.workers.submit(f"Exporting {Path(path).name}", _export_job,
+                                                  export_audio, self.take.clip, str(path), fmt)
+        self.io_job.finished.connect(lambda p: self.context.status_message.emit(f"Saved {Path(p).name}"))
+        self.io_job.failed.connect(lambda exc: self.show_message(str(exc)))
+        return self.io_job
+
+    # -- messages and state -----------------------------------------------------------------------
+    def show_message(self, text: str) -> None:
+        self.message.setText(text)
+        self.message.setVisible(bool(text))
+
+    def _update_actions(self) -> None:
+        has_take = self.take is not None
+        has_span = self.selection.span() is not None
+        for button in (self.export_wav_button, self.export_flac_button, self.play_button, self.all_button):
+            button.setEnabled(has_take)
+        self.play_selection_button.setEnabled(has_take and has_span)
+        self.zoom_button.setEnabled(has_take and has_span)
+        self.stop_button.setEnabled(self.playback.is_playing)
+
+    def shutdown(self) -> None:
+        """Stop playback (closing the audio stream) and cancel this view's jobs."""
+        self.playback.close()
+        self.analysis.cancel()
+        for job in (self.load_job, self.spectrogram_job, self.io_job):
+            if job is not None and job.is_running:
+                job.cancel()
+
+    def hideEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        self.playback.stop()
+        super().hideEvent(event)
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        self.shutdown()
+        super().closeEvent(event)
+
+
+def _export_job(export_audio, clip, path: str, fmt: str, task=None):
+    return export_audio(clip, path, format=fmt)
+
+
+def _button(text: str, tip: str) -> QPushButton:
+    button = QPushButton(text)
+    button.setToolTip(tip)
+    return button

@@ -1,0 +1,116 @@
+"""The respiratory model's per-cycle results: label, probabilities, evidence, and its notice.
+
+Rows come from ``workflows.respiratory_prediction.predict_cycles`` (dicts, or objects with the
+same attributes). Read tolerantly: ``start_s``/``end_s``, ``label`` or ``top_label``,
+``probabilities`` (a dict label -> p, or a list beside ``labels``), ``evidence`` (a sentence),
+``disclaimer``, ``synthetic_training_data``, ``card_summary``. "Not for diagnostic use" is always
+shown, and the synthetic-training notice whenever the model card says so.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, is_dataclass
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+COLUMNS = ("Cycle (s)", "Finding", "Probabilities", "Evidence")
+DISCLAIMER = "Not for diagnostic use"
+SYNTHETIC_NOTICE = ("The model was trained on synthetic breath sounds (adventitious sounds "
+                    "synthesised from their acoustic definitions), not on patients.")
+
+
+def as_row(result: Any) -> dict[str, Any]:
+    if isinstance(result, dict):
+        return result
+    if is_dataclass(result) and not isinstance(result, type):
+        return asdict(result)
+    return dict(vars(result))
+
+
+def probabilities_text(row: dict[str, Any]) -> str:
+    probs = row.get("probabilities")
+    if isinstance(probs, dict):
+        pairs = list(probs.items())
+    elif isinstance(probs, list | tuple) and isinstance(row.get("labels"), list | tuple):
+        pairs = list(zip(row["labels"], probs, strict=False))
+    else:
+        return ""
+    pairs = [(str(k), float(v)) for k, v in pairs if isinstance(v, int | float) and math.isfinite(v)]
+    return " · ".join(f"{k} {v * 100:.0f} %" for k, v in sorted(pairs, key=lambda kv: -kv[1]))
+
+
+def notice_text(rows: list[dict[str, Any]]) -> str:
+    """The notice over the table: the disclaimer, plus the synthetic-data sentence if it applies."""
+    parts = [DISCLAIMER + "."]
+    extra = {str(r.get("disclaimer")) for r in rows if r.get("disclaimer")} - {DISCLAIMER}
+    parts += sorted(extra)
+    if any(r.get("synthetic_training_data") for r in rows) or any(
+        "synthetic" in str(r.get("card_summary", "")).lower() for r in rows
+    ):
+        parts.append(SYNTHETIC_NOTICE)
+    return " ".join(parts)
+
+
+class ModelResultsView(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.notice = QLabel(DISCLAIMER + ".")
+        self.notice.setObjectName("warningsBanner")
+        self.notice.setWordWrap(True)
+        self.notice.setContentsMargins(8, 6, 8, 6)
+        self.summary = QLabel("")
+        self.summary.setWordWrap(True)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().hide()
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(True)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 4, 0, 0)
+        layout.addWidget(self.notice)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.table, 1)
+        self.set_results([], "")
+
+    def set_results(self, results: list[Any], status: str) -> None:
+        """Show the per-cycle rows; ``status`` explains an empty table (model missing, not run)."""
+        rows = [as_row(r) for r in results]
+        self.notice.setText(notice_text(rows))
+        self.summary.setText(status if not rows else _summary(rows))
+        self.table.setRowCount(len(rows))
+        for i, row in enumerate(rows):
+            start, end = row.get("start_s"), row.get("end_s")
+            times = f"{start:.2f}–{end:.2f}" if isinstance(start, int | float) and isinstance(end, int | float) else ""
+            label = row.get("label") or row.get("top_label") or ""
+            evidence = row.get("evidence") or row.get("explanation") or ""
+            for col, text in enumerate((times, str(label), probabilities_text(row), str(evidence))):
+                item = QTableWidgetItem(text)
+                item.setToolTip(text)
+                self.table.setItem(i, col, item)
+        self.table.resizeRowsToContents()
+
+
+def _summary(rows: list[dict[str, Any]]) -> str:
+    for row in rows:
+        if row.get("summary"):
+            return str(row["summary"])
+    counts: dict[str, int] = {}
+    for row in rows:
+        label = str(row.get("label") or row.get("top_label") or "?")
+        counts[label] = counts.get(label, 0) + 1
+    parts = ", ".join(f"{label}: {n}" for label, n in sorted(counts.items()))
+    return f"{len(rows)} cycles classified ({parts})."

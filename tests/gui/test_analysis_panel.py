@@ -1,0 +1,159 @@
+"""The analysis panel in the review view on real recordings: breath figures and proposed cycles
+accepted as markers, the voice report table and pitch contour, features, CSV export,
+preprocessing listening, cancel, and the model results with their notice."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from stethoscan.core.settings import Settings
+from stethoscan.gui.app_context import AppContext
+from stethoscan.gui.studio.audio_review import AudioReviewView
+from stethoscan.gui.studio.model_results_view import ModelResultsView
+from stethoscan.gui.studio.voice_report_table import OUT_OF_RANGE_BG
+from stethoscan.gui.workers import Workers
+from stethoscan.records.patient_store import PatientStore
+
+pytestmark = pytest.mark.real_data
+
+
+@pytest.fixture
+def context(tmp_path):
+    workers = Workers()
+    store = PatientStore(tmp_path / "patients.sqlite3")
+    ctx = AppContext(Settings(), store, workers)
+    ctx.set_patient(store.upsert_patient("ANALYSIS-TEST", "Analysis test"))
+    yield ctx
+    workers.shutdown()
+    store.close()
+
+
+@pytest.fixture
+def view(context, qtbot):
+    widget = AudioReviewView(context)
+    qtbot.addWidget(widget)
+    widget.resize(1400, 850)
+    widget.show()
+    qtbot.waitExposed(widget)
+    yield widget
+    widget.shutdown()
+
+
+def open_and_analyse(view, qtbot, path, kind: str):
+    view.import_file(path)
+    qtbot.waitUntil(lambda: view.take is not None, timeout=20000)
+    panel = view.analysis
+    panel.kind_combo.setCurrentIndex(panel.kind_combo.findData(kind))
+    panel.run()
+    assert panel.is_running and panel.cancel_button.isEnabled()
+    qtbot.waitUntil(lambda: panel.result is not None, timeout=60000)
+    qtbot.waitUntil(lambda: not panel.is_running, timeout=60000)  # the model job too, if any
+    return panel.result
+
+
+def test_breath_analysis_shows_rate_ratio_and_proposes_phases_to_accept(view, context, qtbot, shared_data, tmp_path):
+    result = open_and_analyse(view, qtbot, shared_data / "icbhi-sample" / "104_1b1_Ll_sc_Litt3200.wav", "breath")
+    panel = view.analysis
+    summary = panel.summary.text()
+    assert f"{result.breathing_rate_bpm:.1f}" in summary and "breaths/min" in summary
+    assert f"{result.ie_ratio:.2f}" in summary and "I/E ratio" in summary
+    # The breathing phases are proposed over the waveform and spectrogram (cycles are implied).
+    phases = [s for s in result.segments if s[2] in ("inspiration", "expiration")]
+    proposals = view.markers.proposals
+    assert len(proposals) == len(phases) > 0
+    assert sorted((p.start_s, p.end_s, p.label) for p in proposals) == sorted(phases)
+    assert view.marker_panel.proposal_bar.isVisibleTo(view.marker_panel)
+    assert context.store.list_markers(view.recording.id) == []  # nothing saved before accepting
+    # The clinician corrects one proposal, then accepts them all.
+    first = proposals[0]
+    view.markers.set_times(first, first.start_s + 0.1, first.end_s)
+    view.marker_panel.accept_button.click()
+    saved = context.store.list_markers(view.recording.id)
+    assert len(saved) == len(phases)
+    assert saved[0].source == "clinician" and saved[0].start_s == pytest.approx(first.start_s, abs=1e-3)
+    assert {m.source for m in saved[1:]} == {"auto"}
+    # Features: one per cycle, shown as images and plots, exported as CSV.
+    features = panel.features
+    assert features.segment_combo.count() == len(result.segment_features) > 0
+    assert features.image.image.shape == result.segment_features[0].log_mel_db.shape
+    features.view_combo.setCurrentText("LPC envelope vs spectrum")
+    curves = [item for item in features.plot.listDataItems()]
+    assert len(curves) == 2 and curves[1].xData.max() == pytest.approx(2000.0, rel=0.01)
+    csv_path = panel.export_features_csv(tmp_path / "features.csv")
+    with csv_path.open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == len(result.features) and "mfcc0_mean" in rows[0] and "lpc1" in rows[0]
+    # Preprocessing steps can be listened to before and after.
+    assert len(panel.listen_buttons) == len(result.preprocessed.steps) == 3
+    # The model tab always carries the notice.
+    assert "Not for diagnostic use" in panel.model_view.notice.text()
+    assert panel.model_view.summary.text()
+
+
+def test_voice_report_table_flags_and_pitch_contour(view, qtbot, shared_data):
+    result = open_and_analyse(view, qtbot, shared_data / "fsdd-voice" / "0_jackson_0.wav", "voice")
+    table = view.analysis.voice_table
+    measures = result.voice_report["measures"]
+    assert table.rowCount() == len(measures) >= 15
+    by_key = {table.item(r, 0).data(Qt.ItemDataRole.UserRole): r for r in range(table.rowCount())}
+    f0 = next(m for m in measures if m["key"] == "f0_mean")
+    row = by_key["f0_mean"]
+    assert float(table.item(row, 1).text()) == pytest.approx(f0["value"], rel=1e-3)
+    assert table.item(row, 2).text() == "Hz" and table.item(row, 3).text() == "85 – 255"
+    for m in measures:
+        r = by_key[m["key"]]
+        out_of_range = m["flag"] in ("high", "low")
+        assert (table.item(r, 4).background().color() == OUT_OF_RANGE_BG) == out_of_range
+        expected = {"high": "Above range", "low": "Below range", "": "In range"}.get(m["flag"])
+        if expected is not None:
+            assert table.item(r, 4).text() == expected
+    # The F0 contour is drawn over the spectrogram at the measured pitch.
+    x, y = view.spectrogram.pitch_curve.getData()
+    voiced = np.isfinite(y)
+    assert voiced.sum() > 5
+    assert np.nanmedian(y) == pytest.approx(np.nanmedian(np.asarray(result.voice_report["pitch_hz"], float)), rel=0.01)
+    assert view.spectrogram.legend.isVisible()
+    assert {p.label for p in view.markers.proposals} >= {"voiced"}
+
+
+def test_cough_count_and_cancel(view, qtbot, shared_data):
+    panel = view.analysis
+    view.import_file(shared_data / "icbhi-sample" / "101_1b1_Al_sc_Meditron.wav")
+    qtbot.waitUntil(lambda: view.take is not None, timeout=20000)
+    panel.kind_combo.setCurrentIndex(panel.kind_combo.findData("cough"))
+    panel.run()
+    job = panel.job
+    panel.cancel_button.click()
+    qtbot.waitUntil(lambda: not job.is_running, timeout=30000)
+    assert job.state == "cancelled" and panel.result is None
+    assert panel.run_button.isEnabled() and not panel.progress.isVisible()
+    panel.run()
+    qtbot.waitUntil(lambda: panel.result is not None, timeout=60000)
+    assert panel.result.cough_count is not None
+    assert f"{panel.result.cough_count}" in panel.summary.text() and "coughs" in panel.summary.text()
+    assert len([p for p in view.markers.proposals if p.label == "cough"]) == panel.result.cough_count
+
+
+def test_model_results_show_probabilities_evidence_and_notices(qtbot):
+    view = ModelResultsView()
+    qtbot.addWidget(view)
+    rows = [
+        {"start_s": 1.15, "end_s": 4.85, "label": "wheeze", "probabilities": {"normal": 0.2, "wheeze": 0.7, "crackle": 0.1},
+         "evidence": "Continuous musical sound at 400 Hz during expiration (2.9-4.8 s).",
+         "synthetic_training_data": True, "disclaimer": "Not for diagnostic use"},
+        {"start_s": 4.85, "end_s": 6.83, "top_label": "normal", "labels": ["normal", "wheeze"],
+         "probabilities": [0.9, 0.1]},
+    ]
+    view.set_results(rows, "")
+    assert view.table.rowCount() == 2
+    assert view.table.item(0, 2).text().startswith("wheeze 70 %")
+    assert view.table.item(1, 1).text() == "normal" and view.table.item(1, 2).text() == "normal 90 % · wheeze 10 %"
+    assert "400 Hz" in view.table.item(0, 3).text()
+    assert "Not for diagnostic use" in view.notice.text() and "synthetic" in view.notice.text()
+    assert "normal: 1" in view.summary.text() and "wheeze: 1" in view.summary.text()
+    view.set_results([], "The respiratory sound model is not installed in this build.")
+    assert "synthetic" not in view.notice.text() and "not installed" in view.summary.text()
