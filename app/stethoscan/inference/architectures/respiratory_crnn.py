@@ -16,7 +16,7 @@ from torch import nn
 
 from stethoscan.inference.architectures.respiratory_cnn import conv_block
 
-DEFAULT_WIDTHS = (16, 32, 64)
+DEFAULT_WIDTHS = (8, 16, 32)
 
 
 class RespiratoryCRNN(nn.Module):

@@ -1,0 +1,80 @@
+"""Grad-CAM (Selvaraju et al. 2017) for 2D and 3D convolutional models, with forward hooks.
+
+The hooked layer's output is detached into a fresh leaf, so layers before it run without
+recording a graph and the backward pass covers only the layers after it: less memory and time
+than computing gradients from the input, and the same map.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def _as_targets(target: int | Sequence[int] | torch.Tensor, batch: int, device) -> torch.Tensor:
+    targets = torch.as_tensor(target, device=device, dtype=torch.long).reshape(-1)
+    return targets.expand(batch) if targets.numel() == 1 else targets
+
+
+def layer_activation_and_gradient(
+    forward: Callable[[], torch.Tensor], layer: nn.Module, target: Any
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Run ``forward()`` and return the layer's output and d(target score)/d(output)."""
+    captured: dict[str, torch.Tensor] = {}
+
+    def hook(_module: nn.Module, _inputs: Any, output: torch.Tensor) -> torch.Tensor:
+        leaf = output.detach().requires_grad_(True)
+        captured["activation"] = leaf
+        return leaf.clone()  # later in-place ops must not touch the leaf
+
+    handle = layer.register_forward_hook(hook)
+    try:
+        with torch.inference_mode(False), torch.enable_grad():
+            logits = forward()
+            targets = _as_targets(target, logits.shape[0], logits.device)
+            score = logits.gather(1, targets.view(-1, 1)).sum()
+            (gradient,) = torch.autograd.grad(score, captured["activation"])
+    finally:
+        handle.remove()
+    return captured["activation"].detach(), gradient
+
+
+def grad_cam(
+    forward: Callable[[], torch.Tensor],
+    layer: nn.Module,
+    target: int | Sequence[int] | torch.Tensor,
+    output_size: Sequence[int] | None = None,
+) -> torch.Tensor:
+    """Grad-CAM maps, shape (batch, *output_size), each scaled to [0, 1].
+
+    Parameters
+    ----------
+    forward
+        Runs the model on the prepared inputs and returns logits (batch, classes).
+    layer
+        The convolutional block to explain (its output has shape (batch, channels, *spatial)).
+    target
+        Class index, or one per batch item.
+    output_size
+        Spatial size of the input grid; the map is interpolated (bi/tri-linear) to it.
+    """
+    activation, gradient = layer_activation_and_gradient(forward, layer, target)
+    spatial_dims = tuple(range(2, activation.ndim))
+    weights = gradient.mean(dim=spatial_dims, keepdim=True)
+    cam = torch.relu((weights * activation).sum(dim=1, keepdim=True))
+    if output_size is not None and tuple(cam.shape[2:]) != tuple(output_size):
+        mode = {1: "linear", 2: "bilinear", 3: "trilinear"}[len(spatial_dims)]
+        cam = F.interpolate(cam, size=tuple(output_size), mode=mode, align_corners=False)
+    return normalize_maps(cam[:, 0])
+
+
+def normalize_maps(maps: torch.Tensor) -> torch.Tensor:
+    """Scale each map of a batch to [0, 1] (an all-zero map stays zero)."""
+    flat = maps.reshape(maps.shape[0], -1)
+    low = flat.min(dim=1, keepdim=True).values.clamp(max=0.0)
+    span = (flat.max(dim=1, keepdim=True).values - low).clamp(min=1e-12)
+    return ((flat - low) / span).reshape(maps.shape)
