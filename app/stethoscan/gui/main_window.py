@@ -157,9 +157,11 @@ class MainWindow(QMainWindow):
                                  + [s.accession_number for s in patient.studies])
         self.browser.add_index(index)
         series = index.all_series()
+        notes = list(getattr(index, "notes", []) or [])  # e.g. a broken DICOMDIR was scanned instead
         if index.skipped:
-            self.statusBar().showMessage(
-                f"{len(index.skipped)} file(s) could not be loaded: see File ▸ Skipped files.", 10000)
+            notes.append(f"{len(index.skipped)} file(s) could not be loaded: see File ▸ Skipped files.")
+        if notes:
+            self.statusBar().showMessage("  ".join(notes), 15000)
         if not series:
             QMessageBox.information(
                 self, "Nothing to show",

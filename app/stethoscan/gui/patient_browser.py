@@ -148,6 +148,9 @@ class PatientBrowser(QWidget):
     def _series_item(self, patient: Any, study: Any, series: Any) -> QTreeWidgetItem:
         number = f"Se {series.series_number}  " if series.series_number is not None else ""
         text = f"{number}{series.description or '(no description)'}"
+        split_label = getattr(series, "split_label", "")
+        if split_label:
+            text = f"{text} · {split_label}"
         item = QTreeWidgetItem([text, series.modality, str(series.number_of_slices)])
         item.setData(0, _ROLE, ("series", (series, patient, study)))
         item.setToolTip(0, series_tooltip(series))

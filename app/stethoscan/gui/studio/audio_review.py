@@ -159,6 +159,7 @@ class AudioReviewView(QWidget):
             view_box.selection_dragged.connect(self.selection.set_span)
             view_box.time_clicked.connect(self._on_time_clicked)
         self.selection.changed.connect(self._on_selection_changed)
+        self.selection.cursor_moved.connect(lambda _t: self._update_position_label())
         self.playback.position_changed.connect(self._on_playback_position)
         self.playback.state_changed.connect(self._on_playback_state)
         self.playback.failed.connect(self.show_message)
@@ -284,7 +285,6 @@ class AudioReviewView(QWidget):
     def _on_time_clicked(self, t: float) -> None:
         self.selection.clear()
         self.selection.set_cursor(t)
-        self._update_position_label()
 
     def _on_selection_changed(self) -> None:
         self.marker_panel.set_selection_available(self.selection.span() is not None)
@@ -334,7 +334,6 @@ class AudioReviewView(QWidget):
         if self.playback.is_playing and not a <= t <= b:
             width = b - a
             self.waveform.set_time_range(max(t - 0.1 * width, 0.0), max(t - 0.1 * width, 0.0) + width)
-        self._update_position_label()
 
     def _on_playback_state(self, playing: bool) -> None:
         self.show_message("") if playing else None

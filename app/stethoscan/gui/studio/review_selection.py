@@ -13,7 +13,8 @@ MIN_SELECTION_S = 0.005
 class ReviewSelection(QObject):
     """One selection span (on ``plots``) and one cursor (on ``plots`` and ``cursor_plots``)."""
 
-    changed = Signal()
+    changed = Signal()  # the selection span changed
+    cursor_moved = Signal(float)  # s
 
     def __init__(self, plots: list[pg.PlotItem], cursor_plots: list[pg.PlotItem],
                  parent: QObject | None = None) -> None:
@@ -58,6 +59,7 @@ class ReviewSelection(QObject):
         for line in self.cursors:
             line.setValue(self.cursor_s)
             line.show()
+        self.cursor_moved.emit(self.cursor_s)
 
     def hide_cursor(self) -> None:
         self.cursor_s = 0.0

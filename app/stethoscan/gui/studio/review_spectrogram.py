@@ -21,18 +21,13 @@ COLOUR_MAP_NAMES = {"inferno": "Inferno", "viridis": "Viridis", "magma": "Magma"
 _NICE_HZ = (50, 100, 200, 300, 500, 1000, 2000, 3000, 5000, 8000, 10000, 15000, 20000, 30000, 40000)
 
 
-def hz_text(hz: float) -> str:
-    if hz >= 1000:
-        return f"{hz / 1000:g}k"
-    return f"{hz:g}"
-
-
 class FrequencyAxis(pg.AxisItem):
     """A frequency axis in Hz; on a mel image the values are mel but the labels stay in Hz."""
 
     def __init__(self, orientation: str = "left") -> None:
         super().__init__(orientation)
         self.scale_name = "linear"
+        self.setTickDensity(0.6)  # a tick every ~100 px keeps the Hz labels readable
 
     def tickValues(self, minVal, maxVal, size):  # noqa: N802, N803 (pyqtgraph API)
         if self.scale_name != "mel":
@@ -43,8 +38,8 @@ class FrequencyAxis(pg.AxisItem):
 
     def tickStrings(self, values, scale, spacing):  # noqa: N802
         if self.scale_name != "mel":
-            return [hz_text(v) if v >= 1000 else f"{v:g}" for v in values]
-        return [hz_text(round(float(mel_to_hz(v)), -1)) for v in values]
+            return [f"{v:.0f}" for v in values]
+        return [f"{float(mel_to_hz(v)):.0f}" for v in values]
 
 
 class ReviewSpectrogram(QObject):

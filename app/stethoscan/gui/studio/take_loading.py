@@ -45,7 +45,7 @@ def describe_take(take: LoadedTake) -> str:
     depth = _SUBTYPE_TEXT.get(clip.subtype, clip.subtype)
     name = Path(clip.source).name if clip.source else "unsaved clip"
     return (f"{name} · {clip.duration_s:.2f} s · {clip.rate_hz} Hz · {channels} · {depth} "
-            f"{clip.format} · peak {amplitude_to_dbfs(take.levels.peak):.1f} dBFS").replace("  ", " ")
+            f"{clip.format} · peak {round(amplitude_to_dbfs(take.levels.peak), 1) + 0.0:.1f} dBFS").replace("  ", " ")
 
 
 def take_title(recording) -> str:

@@ -48,6 +48,8 @@ class SliceView(QWidget):
         self.plane_image: PlaneImage | None = None
         self.show_crosshair = False
         self.cursor_text = ""
+        self._stale = False  # a render was skipped while hidden
+        self._shown_window: tuple[float, float, bool] | None = None
         self._build()
         state.volume_changed.connect(self._on_volume_changed)
         state.slices_loaded.connect(self._on_slices_loaded)
@@ -90,6 +92,11 @@ class SliceView(QWidget):
         self.scrollbar.valueChanged.connect(self.set_index)
         layout.addWidget(self.graphics, 1)
         layout.addWidget(self.scrollbar)
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        if self._stale:
+            self._render()
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
@@ -158,6 +165,11 @@ class SliceView(QWidget):
         geometry = self.geometry_
         if geometry is None:
             return
+        if not self.isVisible():  # hidden side views catch up when shown
+            self._stale = True
+            return
+        self._stale = False
+        self._shown_window = (self.state.center, self.state.width, self.state.invert)
         self.plane_image = image = geometry.image(self.index)
         # uint8 grey without levels or table: pyqtgraph's fastest path (a Grayscale8 QImage)
         self.image_item.setImage(self._displayed(self._loaded_part(image)), autoLevels=False, levels=None)
@@ -194,7 +206,7 @@ class SliceView(QWidget):
 
     # -- window, invert, overlays -----------------------------------------------------------
     def _apply_levels(self, *_args) -> None:
-        if self.geometry_ is not None:
+        if self.geometry_ is not None and self._shown_window != (self.state.center, self.state.width, self.state.invert):
             self._render()
 
     def displayed_image(self) -> np.ndarray:
@@ -202,8 +214,7 @@ class SliceView(QWidget):
         return self.image_item.image
 
     def _apply_invert(self, *_args) -> None:
-        if self.geometry_ is not None:
-            self._render()
+        self._apply_levels()
 
     def _on_overlays_changed(self) -> None:
         self.overlay_images.sync(self.state.overlays)
