@@ -264,3 +264,14 @@ def test_central_views_materialize_when_their_tab_is_chosen(window):
     assert panel.widget is not None or panel.placeholder.text() != "Audio review"
     assert isinstance(panel.widget or panel.placeholder, QWidget)
     assert QApplication.instance() is not None
+
+
+def test_demo_opens_the_scan_on_its_middle_slice(window, context, qtbot):
+    with qtbot.waitSignal(window.scan_viewer.loading_state, timeout=30000,
+                          check_params_cb=lambda state: state == "loaded"):
+        window.open_demo_patient()
+    state = window.scan_viewer.state
+    assert state.volume.shape[0] == 128 and state.volume.modality == "MR"
+    assert window.scan_viewer.planes.main.index == 64
+    assert window.scan_viewer.planes.main.plane == "axial"
+    assert context.patient.is_demo and window.browser.summary.text() == "1 patient(s) · 1 series"
