@@ -20,6 +20,7 @@ A slice that cannot be decoded is left at 0 and listed in ``volume.warnings``.
 
 from __future__ import annotations
 
+import collections
 import itertools
 import os
 import threading
@@ -27,7 +28,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import (
     FIRST_COMPLETED,
-    Executor,
     Future,
     ProcessPoolExecutor,
     ThreadPoolExecutor,
@@ -291,41 +291,35 @@ class _Progress:
 
 
 # --- parallel runner -----------------------------------------------------------------------
-def _executor(workers: int, processes: bool) -> Executor:
-    if not processes:
-        return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stethoscan-load")
-    import multiprocessing
-
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
-
-
-def _run_parallel(job: Callable, indices: list[int], workers: int,
-                  args_of: Callable[[int], tuple] = lambda k: (k,), processes: bool = False
+def _run_parallel(job: Callable[[int], object], indices: list[int], workers: int
                   ) -> Iterator[tuple[int, object | DicomError | OSError]]:
-    """Run ``job(*args_of(k))`` for each k on ``workers`` threads (or processes), yielding
-    (k, result or error) as they finish; at most 4 jobs per worker are queued, so a cancel
-    stops quickly."""
+    """Run ``job(k)`` for each k on ``workers`` threads, yielding (k, result or error) as they
+    finish; at most 4 jobs per worker are queued, so a cancel stops quickly."""
     if not indices:
         return
     pending = iter(indices)
-    with _executor(workers, processes) as pool:
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="stethoscan-load") as pool:
         running: dict[Future, int] = {}
         try:
             while True:
                 while len(running) < 4 * workers and (k := next(pending, None)) is not None:
-                    running[pool.submit(job, *args_of(k))] = k
+                    running[pool.submit(job, k)] = k
                 if not running:
                     return
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
                     k = running.pop(future)
-                    try:
-                        yield k, future.result()
-                    except (DicomError, OSError) as exc:
-                        yield k, exc
+                    yield k, _result_or_error(future)
         finally:
             for future in running:
                 future.cancel()
+
+
+def _result_or_error(future: Future) -> object:
+    try:
+        return future.result()
+    except (DicomError, OSError) as exc:
+        return exc
 
 
 # --- fast reader for uncompressed files ----------------------------------------------------
@@ -581,25 +575,61 @@ def _decode_slices(series: SeriesInfo, indices: list[int], datasets: _DatasetCac
     tried first. A compressed series of single-frame files is decoded in processes instead,
     when the program's main module can be started safely in a child process.
     """
+    if use_decoder_processes(series, len(indices), workers):
+        indices, workers = _decode_in_processes(series, indices, writer, reporter, workers), 1
+
     def job(k: int) -> DecodedImage:
         instance = series.instances[k]
         return decode_frame(datasets.get(instance.path), instance.frame, path=instance.path,
                             threads=workers)
 
-    if use_decoder_processes(series, len(indices), workers):
-        results = _run_parallel(decode_file, indices, workers,
-                                lambda k: (series.instances[k].path,), processes=True)
-    else:
-        results = _run_parallel(job, indices, workers)
-    left = set(indices)
+    with closing(_run_parallel(job, indices, workers)) as results:
+        for k, result in results:
+            _place_decoded(k, result, writer)
+            reporter.advance()
+
+
+def _decode_in_processes(series: SeriesInfo, indices: list[int], writer: _SliceWriter,
+                         reporter: _Progress, workers: int) -> list[int]:
+    """Decode in ``workers`` spawned processes while this thread decodes too, so that their
+    start (Python, numpy, pydicom, GDCM: about 0.5 s) costs no time. Returns the slices left
+    undone if the pool broke (a child failed to start or a decoder crashed it)."""
+    import multiprocessing
+
+    pending = collections.deque(indices)
+    running: dict[Future, int] = {}
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        try:
+            while pending or running:
+                while pending and len(running) < 2 * workers:
+                    k = pending.popleft()
+                    running[pool.submit(decode_file, series.instances[k].path)] = k
+                done = [future for future in running if future.done()]
+                if not done and pending:
+                    k = pending.popleft()
+                    _place_decoded(k, _decode_here(series.instances[k].path), writer)
+                    reporter.advance()
+                    continue
+                if not done:
+                    done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    k = running.pop(future)
+                    _place_decoded(k, _result_or_error(future), writer)
+                    reporter.advance()
+        except BrokenProcessPool:
+            return sorted({*pending, *running.values()})
+        finally:
+            for future in running:
+                future.cancel()
+    return []
+
+
+def _decode_here(path: str) -> object:
     try:
-        with closing(results):
-            for k, result in results:
-                _place_decoded(k, result, writer)
-                left.discard(k)
-                reporter.advance()
-    except BrokenProcessPool:  # a child could not start or a decoder crashed it: use threads
-        _decode_slices(series, sorted(left), datasets, writer, reporter, 1)
+        return decode_file(path)
+    except (DicomError, OSError) as exc:
+        return exc
 
 
 def _place_decoded(k: int, result: object, writer: _SliceWriter) -> None:
