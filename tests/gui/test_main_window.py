@@ -198,6 +198,7 @@ def test_demo_patient_is_in_the_database_with_its_recording(window, context, qtb
     assert patient.is_demo and patient.display_name == "DEMO^Patient"
     recordings = context.store.list_recordings(patient_id=patient.id)
     assert len(recordings) == 1 and recordings[0].status == "imported"
+    assert context.recording is not None and context.recording.id == recordings[0].id
     assert recordings[0].sample_rate_hz == 4000 and 12.0 < recordings[0].duration_s < 13.0
     markers = context.store.list_markers(recordings[0].id)
     assert sum(m.label == "breathing cycle" for m in markers) == 6
@@ -275,3 +276,31 @@ def test_demo_opens_the_scan_on_its_middle_slice(window, context, qtbot):
     assert window.scan_viewer.planes.main.index == 64
     assert window.scan_viewer.planes.main.plane == "axial"
     assert context.patient.is_demo and window.browser.summary.text() == "1 patient(s) · 1 series"
+
+
+def test_startup_offers_to_recover_cut_off_recordings(window, context, qtbot, monkeypatch):
+    from types import SimpleNamespace
+
+    from PySide6.QtWidgets import QMessageBox
+
+    from stethoscan.gui import startup_checks
+
+    recovered_into = []
+
+    def recover_all_into_store(store, task):
+        recovered_into.append(store)
+        return ["saved take", "The unsaved recording x.raw does not say which session it belongs to."]
+
+    fake = SimpleNamespace(list_recoverable=lambda: ["take-1", "take-2"],
+                           recover_all_into_store=recover_all_into_store)
+    monkeypatch.setattr(startup_checks, "_recording_session_module", lambda: fake)
+    asked, warned = [], []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.Yes)
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: warned.append(a[2]))
+    with qtbot.waitSignal(context.recordings_changed, timeout=3000):
+        job = startup_checks.offer_recording_recovery(window)
+    assert "2 recording(s) were cut off" in asked[0]
+    assert recovered_into == [context.store] and job.state == "finished"
+    assert "does not say which session" in warned[0]
+    fake.list_recoverable = lambda: []
+    assert startup_checks.offer_recording_recovery(window) is None

@@ -219,6 +219,8 @@ class MainWindow(QMainWindow):
         self.context.session_id = demo.session_id
         self.context.session_changed.emit(demo.session_id)
         self.context.recordings_changed.emit()
+        if demo.recording_id is not None:
+            self.context.select_recording(self.context.store.get_recording(demo.recording_id))
         self.open_paths([str(demo.scan_dir)])
 
     def _on_patient_changed(self, patient: Any) -> None:

@@ -1,7 +1,7 @@
 """Checks run once after the window opens (see ``application.STARTUP_CHECKS``).
 
-Recording recovery: if the audio part is installed (``stethoscan.workflows.recording_session``)
-and it lists recordings interrupted by a crash or power cut, offer to recover them.
+Recording recovery: when the audio part is installed (``stethoscan.workflows.recording_session``)
+and takes were cut off by a crash or power cut, offer to recover them into their sessions.
 """
 
 from __future__ import annotations
@@ -13,58 +13,47 @@ from typing import Any
 from PySide6.QtWidgets import QMessageBox
 
 _log = logging.getLogger(__name__)
-_LIST_FUNCTIONS = ("list_recoverable_recordings", "list_recoverable", "find_recoverable_recordings")
-_RECOVER_FUNCTIONS = ("recover_recording", "recover")
+_MODULE = "stethoscan.workflows.recording_session"
 
 
 def _recording_session_module() -> Any | None:
-    name = "stethoscan.workflows.recording_session"
     try:
-        return importlib.import_module(name)
+        return importlib.import_module(_MODULE)
     except ModuleNotFoundError as exc:
-        if exc.name == name:
+        if exc.name == _MODULE:
             return None
         raise
 
 
-def _first_attribute(module: Any, names: tuple[str, ...]) -> Any | None:
-    for name in names:
-        if hasattr(module, name):
-            return getattr(module, name)
-    return None
-
-
-def offer_recording_recovery(window: Any) -> list[Any]:
-    """Ask whether to recover interrupted recordings; return what was recovered."""
+def offer_recording_recovery(window: Any) -> Any | None:
+    """Ask whether to recover interrupted takes; return the recovery Job, or None."""
     module = _recording_session_module()
     if module is None:
-        return []
-    list_function = _first_attribute(module, _LIST_FUNCTIONS)
-    if list_function is None:
-        _log.warning("recording_session has no function to list recoverable recordings")
-        return []
-    store = window.context.store
-    try:
-        candidates = list(list_function(store))
-    except TypeError:
-        candidates = list(list_function())
+        return None
+    candidates = module.list_recoverable()
     if not candidates:
-        return []
+        return None
     answer = QMessageBox.question(
         window, "Recover recordings",
-        f"{len(candidates)} recording(s) were interrupted (the program or the computer stopped "
-        "while recording). Recover what was captured?",
+        f"{len(candidates)} recording(s) were cut off (the program or the computer stopped while "
+        "recording). Recover what was captured into their patient sessions?",
         QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
         QMessageBox.StandardButton.Yes,
     )
     if answer != QMessageBox.StandardButton.Yes:
-        return []
-    recover = _first_attribute(module, _RECOVER_FUNCTIONS)
-    if recover is None:
-        return []
-    recovered = []
-    for candidate in candidates:
-        recovered.append(recover(candidate, store))
+        return None
+    context = window.context
+    job = context.workers.submit("Recovering recordings", module.recover_all_into_store, context.store)
+    job.finished.connect(lambda outcomes: _report_recovery(window, outcomes))
+    job.failed.connect(lambda exc: QMessageBox.warning(window, "Recover recordings", str(exc)))
+    return job
+
+
+def _report_recovery(window: Any, outcomes: list[Any]) -> None:
+    problems = [o for o in outcomes if isinstance(o, str)]
+    recovered = len(outcomes) - len(problems)
     window.context.recordings_changed.emit()
-    window.statusBar().showMessage(f"{len(recovered)} recording(s) recovered.", 10000)
-    return recovered
+    window.statusBar().showMessage(f"{recovered} recording(s) recovered.", 10000)
+    if problems:
+        QMessageBox.warning(window, "Recover recordings",
+                            f"{recovered} recording(s) recovered. These could not be:\n\n" + "\n".join(problems))
