@@ -401,3 +401,35 @@ def test_cine_plays_and_stops(viewer, qtbot):
     viewer.actions_["cine"].trigger()
     assert not viewer.cine_timer.isActive()
     assert viewer.context.settings.viewer.cine_fps == 50.0
+
+
+def test_single_key_shortcuts_work_while_the_viewer_has_focus(viewer, qtbot):
+    show_ct(viewer)
+    view = viewer.planes.main
+    view.graphics.setFocus()
+    qtbot.waitUntil(view.graphics.hasFocus, timeout=2000)
+    qtbot.keyClick(view.graphics, Qt.Key.Key_I)
+    assert viewer.state.invert
+    qtbot.keyClick(view.graphics, Qt.Key.Key_D)
+    assert view.measurements.tool == "distance"
+    qtbot.keyClick(view.graphics, Qt.Key.Key_Escape)
+    assert view.measurements.tool == "pan"
+    qtbot.keyClick(view.graphics, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    assert viewer.planes.three_plane
+
+
+def test_monochrome1_starts_inverted_and_rgb_shows_colour(viewer):
+    volume = ct_volume()
+    volume.photometric = "MONOCHROME1"
+    viewer.show_volume(volume, series_for(CT_SHAPE[0]))
+    assert viewer.state.invert and grey_at(viewer.planes.main, *AIR) == 255
+    rgb = np.zeros((4, 8, 6, 3), dtype=np.uint8)
+    rgb[..., 0] = 200  # red everywhere
+    rgb[2, 3, 4] = (10, 20, 30)
+    colour = Volume(voxels=rgb, spacing_mm=(1.0, 1.0, 1.0), modality="US", photometric="RGB")
+    viewer.show_volume(colour, series_for(4, modality="US"), first_index=2)
+    view = viewer.planes.main
+    np.testing.assert_array_equal(view.displayed_image(), rgb[2])
+    assert view.reading_at(QPointF(4.5, 3.5)).startswith("RGB 10 20 30")
+    viewer.state.drag_window(40, -20)  # window/level has no effect on colour images
+    np.testing.assert_array_equal(view.displayed_image(), rgb[2])

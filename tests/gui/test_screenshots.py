@@ -73,6 +73,13 @@ def test_real_window_with_the_demo_patient(display, tmp_path):
     main = shots["main"]
     assert _dark_fraction(main, 0.35, 0.35, 0.6, 0.65) < 0.9
     assert shots["three_plane"] != main and shots["measurement"] != main
+    # on quit the app saved its settings (with the recent item) and its window layout, and logged
+    import json
+
+    settings = json.loads((tmp_path / "config" / "settings.json").read_text())
+    assert any(item.endswith(str(Path("demo") / "scan")) for item in settings["recent_items"])
+    assert (tmp_path / "config" / "window_state.ini").is_file()
+    assert (tmp_path / "data" / "logs" / "stethoscan.log").is_file()
     # the demo patient and its take are in the database the app used
     from stethoscan.records.patient_store import PatientStore
 
