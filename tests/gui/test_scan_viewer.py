@@ -8,7 +8,14 @@ import pydicom
 import pytest
 from gui_gestures import click, drag, hover, view_to_viewport, wheel
 from PySide6.QtCore import QPointF, Qt
-from synthetic_scans import CT_SHAPE, ct_volume, ct_voxels, progressive_loader, series_for
+from synthetic_scans import (
+    CT_SHAPE,
+    CT_SPACING,
+    ct_volume,
+    ct_voxels,
+    progressive_loader,
+    series_for,
+)
 
 from stethoscan.core.errors import DicomError
 from stethoscan.core.settings import Settings
@@ -433,3 +440,15 @@ def test_monochrome1_starts_inverted_and_rgb_shows_colour(viewer):
     assert view.reading_at(QPointF(4.5, 3.5)).startswith("RGB 10 20 30")
     viewer.state.drag_window(40, -20)  # window/level has no effect on colour images
     np.testing.assert_array_equal(view.displayed_image(), rgb[2])
+
+
+def test_a_sagittal_acquisition_is_shown_sagittal_in_the_main_view(viewer):
+    # slices along x (patient left), rows towards inferior, columns towards posterior
+    direction = np.column_stack([[0.0, 1.0, 0.0], [0.0, 0.0, -1.0], [1.0, 0.0, 0.0]])
+    volume = Volume(voxels=ct_voxels(), spacing_mm=CT_SPACING, direction=direction, slope=1.0,
+                    intercept=-1024.0, modality="MR")
+    viewer.show_volume(volume, series_for(CT_SHAPE[0], modality="MR"), first_index=7)
+    main = viewer.planes.main
+    assert main.plane == "sagittal" and main.index == 7
+    assert main.plane_image.labels == {"top": "S", "bottom": "I", "left": "A", "right": "P"}
+    assert [v.plane for v in viewer.planes.views] == ["sagittal", "axial", "coronal"]

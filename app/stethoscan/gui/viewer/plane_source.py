@@ -32,17 +32,9 @@ def _array_axis_direction(volume: Volume, axis: int) -> np.ndarray:
     return np.asarray(volume.direction, dtype=float)[:, 2 - axis]
 
 
-def acquired_plane(volume: Volume) -> str:
-    """The standard plane closest to the acquired slices (whose fixed axis is k)."""
-    for plane in PLANES:
-        if slice_rendering.plane_axes(volume, plane)[0] == 0:
-            return plane
-    return "axial"
-
-
 def plane_order(volume: Volume) -> list[str]:
     """Acquired plane first (the main view), then the two reformatted planes."""
-    first = acquired_plane(volume)
+    first = slice_rendering.acquired_plane(volume)
     return [first] + [p for p in PLANES if p != first]
 
 
