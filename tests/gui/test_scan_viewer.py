@@ -452,3 +452,12 @@ def test_a_sagittal_acquisition_is_shown_sagittal_in_the_main_view(viewer):
     assert main.plane == "sagittal" and main.index == 7
     assert main.plane_image.labels == {"top": "S", "bottom": "I", "left": "A", "right": "P"}
     assert [v.plane for v in viewer.planes.views] == ["sagittal", "axial", "coronal"]
+
+
+def test_scroll_benchmark_reports_viewer_and_baseline(qtbot):
+    from stethoscan.gui.viewer.scroll_benchmark import measure
+
+    result = measure(slices=12, size=64)
+    assert set(result) == {"viewer_redraw_ms_median", "viewer_redraw_ms_p95", "bare_imageitem_ms_median",
+                           "bare_imageitem_ms_p95", "ratio_viewer_to_bare"}
+    assert all(value > 0 for value in result.values())
