@@ -61,7 +61,7 @@ class ScanViewer(QWidget):
         self.preset_combo.setObjectName("presetCombo")
         self.preset_combo.setToolTip("Window preset")
         self.preset_combo.setMinimumContentsLength(14)
-        self.preset_combo.setPlaceholderText("Custom")
+        self.preset_combo.setPlaceholderText("Window preset")
         self.fps_spin = QDoubleSpinBox()
         self.fps_spin.setRange(1.0, 60.0)
         self.fps_spin.setSuffix(" fps")
@@ -215,6 +215,7 @@ class ScanViewer(QWidget):
 
     def _fill_presets(self, modality: str) -> None:
         self.preset_combo.clear()
+        self.preset_combo.setPlaceholderText("Custom")  # shown while no preset matches
         self.preset_combo.addItem("Default")
         for name, center, width in imaging_bridge.presets_for(modality):
             self.preset_combo.addItem(name, (center, width))
