@@ -48,7 +48,12 @@ def run_gui(paths_to_open: list[str], demo: bool, screenshot_dir: str | None = N
     window = MainWindow(context)
     window.log_file = log_file
 
+    closed = []
+
     def shut_down() -> None:
+        if closed:  # aboutToQuit can come twice (a signal and a lost display)
+            return
+        closed.append(True)
         workers.shutdown(wait=True)
         window.save_window_state()
         save_settings(settings)
@@ -57,6 +62,7 @@ def run_gui(paths_to_open: list[str], demo: bool, screenshot_dir: str | None = N
         _log.info("Stethoscan closed")
 
     app.aboutToQuit.connect(shut_down)
+    _quit_on_terminal_signals(app)
     window.show()
     screenshot_dir = screenshot_dir or os.environ.get("STETHOSCAN_SCREENSHOT")
     if screenshot_dir:
@@ -72,6 +78,20 @@ def run_gui(paths_to_open: list[str], demo: bool, screenshot_dir: str | None = N
     elif paths_to_open:
         window.open_paths(paths_to_open)
     return int(app.exec())
+
+
+def _quit_on_terminal_signals(app) -> None:
+    """Ctrl+C or a session manager's SIGTERM closes the app cleanly (settings and DB saved)."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: app.quit())
+    # Python runs signal handlers only between bytecodes: wake it up now and then.
+    timer = QTimer(app)
+    timer.timeout.connect(lambda: None)
+    timer.start(300)
 
 
 def run_startup_checks(window) -> None:
