@@ -12,8 +12,9 @@ from pathlib import Path
 
 from stethoscan.core.errors import InputMismatchError
 
-MAX_RESAMPLING_FACTOR = 8.0  # beyond this a spacing cannot be resampled sensibly (refused)
-WARN_RESAMPLING_FACTOR = 3.0  # beyond this the result is shown with a warning
+MAX_UPSAMPLING_FACTOR = 8.0  # voxels this much coarser than the model's: refused
+WARN_UPSAMPLING_FACTOR = 2.5  # coarser by more than this: a warning (detail is interpolated)
+WARN_DOWNSAMPLING_FACTOR = 8.0  # finer by more than this: a warning (small findings may vanish)
 
 
 @dataclass
@@ -71,17 +72,21 @@ def check_spacing(spacing_mm: Sequence[float], target_mm: Sequence[float] | None
     if not target_mm:
         return []
     factors = [s / t for s, t in zip(spacing_mm, target_mm, strict=True) if s > 0 and t > 0]
-    worst = max((max(f, 1 / f) for f in factors), default=1.0)
+    coarser = max(factors, default=1.0)  # > 1: the scan's voxels are larger than the model's
+    finer = max((1 / f for f in factors), default=1.0)
     given = " x ".join(f"{s:.2f}" for s in spacing_mm)
     wanted = " x ".join(f"{t:.2f}" for t in target_mm)
-    if worst > MAX_RESAMPLING_FACTOR:
+    if coarser > MAX_UPSAMPLING_FACTOR:
         raise InputMismatchError(
-            f"The voxel spacing {given} mm is too far from the model's {wanted} mm to resample "
-            "sensibly; choose a series with a finer (or coarser) spacing."
+            f"The voxel spacing {given} mm is {coarser:.0f} times coarser than the model's "
+            f"{wanted} mm: it cannot be resampled sensibly. Choose a series with thinner slices."
         )
-    if worst > WARN_RESAMPLING_FACTOR:
-        return [f"The voxel spacing {given} mm had to be resampled by a factor of {worst:.1f} to "
-                f"the model's {wanted} mm; fine detail may be lost or invented."]  # fmt: skip
+    if coarser > WARN_UPSAMPLING_FACTOR:
+        return [f"The voxel spacing {given} mm is {coarser:.1f} times coarser than the model's "
+                f"{wanted} mm; the missing detail was interpolated."]  # fmt: skip
+    if finer > WARN_DOWNSAMPLING_FACTOR:
+        return [f"The voxel spacing {given} mm was reduced {finer:.0f}-fold to the model's "
+                f"{wanted} mm; findings smaller than a model voxel may not count."]  # fmt: skip
     return []
 
 

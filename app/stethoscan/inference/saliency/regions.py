@@ -23,10 +23,37 @@ class SalientRegion:
     share: float  # fraction of the map's total saliency inside the region
 
 
+MAX_SEARCH_SAMPLES = 2_000_000
+
+
 def find_regions(
     saliency: np.ndarray, top_k: int = 3, threshold: float = 0.5
 ) -> list[SalientRegion]:
-    """Connected regions above ``threshold`` x peak, strongest (summed saliency) first."""
+    """Connected regions above ``threshold`` x peak, strongest (summed saliency) first.
+
+    Maps larger than about 2 million samples are searched on an evenly strided copy; ranges and
+    centroids are given on the full grid.
+    """
+    saliency = np.asarray(saliency)
+    step = max(1, int(np.ceil((saliency.size / MAX_SEARCH_SAMPLES) ** (1 / max(saliency.ndim, 1)))))
+    if step == 1:
+        return _find_regions(saliency, top_k, threshold)
+    coarse = _find_regions(saliency[(slice(None, None, step),) * saliency.ndim], top_k, threshold)
+    return [
+        SalientRegion(
+            ranges=tuple(
+                (lo * step, min(hi * step + step - 1, n - 1))
+                for (lo, hi), n in zip(r.ranges, saliency.shape, strict=True)
+            ),
+            centroid=tuple(c * step for c in r.centroid),
+            peak=r.peak,
+            share=r.share,
+        )
+        for r in coarse
+    ]
+
+
+def _find_regions(saliency: np.ndarray, top_k: int, threshold: float) -> list[SalientRegion]:
     from scipy import ndimage
 
     data = np.nan_to_num(np.asarray(saliency, dtype=np.float64))
@@ -36,22 +63,28 @@ def find_regions(
     labels, count = ndimage.label(data >= threshold * peak)
     if count == 0:
         return []
-    index = np.arange(1, count + 1)
-    sums = ndimage.sum_labels(data, labels, index)
-    order = np.argsort(sums)[::-1][:top_k]
+    sums = np.bincount(labels.ravel(), weights=data.ravel(), minlength=count + 1)[1:]
     boxes = ndimage.find_objects(labels)
-    centroids = ndimage.center_of_mass(data, labels, index)
-    peaks = ndimage.maximum(data, labels, index)
     total = float(data.sum())
     return [
-        SalientRegion(
-            ranges=tuple((s.start, s.stop - 1) for s in boxes[i]),
-            centroid=tuple(float(c) for c in centroids[i]),
-            peak=float(peaks[i]),
-            share=float(sums[i] / total) if total > 0 else 0.0,
-        )
-        for i in order
+        _region(data, labels, boxes[i], i + 1, sums[i], total)
+        for i in np.argsort(sums)[::-1][:top_k]
     ]
+
+
+def _region(data, labels, box, label, summed, total) -> SalientRegion:
+    values = np.where(labels[box] == label, data[box], 0.0)
+    weight = max(float(values.sum()), 1e-12)
+    centroid = tuple(
+        float((grid * values).sum() / weight) + b.start
+        for grid, b in zip(np.indices(values.shape), box, strict=True)
+    )
+    return SalientRegion(
+        ranges=tuple((b.start, b.stop - 1) for b in box),
+        centroid=centroid,
+        peak=float(values.max()),
+        share=float(summed / total) if total > 0 else 0.0,
+    )
 
 
 def _span(low: int, high: int) -> str:
