@@ -33,6 +33,9 @@ def register(train_subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--eval-data", type=Path, metavar="PATH",
                         help="labelled real recordings to evaluate on and report in the card")
     parser.add_argument("--name", default="respiratory-cycles", help="package name")
+    parser.add_argument("--saliency-samples", type=int, default=24, metavar="N",
+                        help="held-out synthetic windows for the saliency sanity checks "
+                        "(default 24; 0 skips them, so no saliency method is offered)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.set_defaults(func=_run)
 
@@ -50,7 +53,8 @@ def _run(args: argparse.Namespace) -> int:
         raise ValidationError(f"--eval-data {args.eval_data} is not a folder of labelled recordings.")
     options = TrainOptions(out_dir=args.out, data_path=args.data, synthetic=args.synthetic,
                            seed=args.seed, epochs=args.epochs, arch=args.arch,
-                           eval_data=args.eval_data, command=_describe(args), name=args.name)  # fmt: skip
+                           eval_data=args.eval_data, command=_describe(args), name=args.name,
+                           sanity_samples=args.saliency_samples)  # fmt: skip
     result = run(options, ConsoleTask("train respiratory"))
     if args.json:
         print(json.dumps(result, indent=2))

@@ -30,6 +30,12 @@ FEATURE_PARAMS = {
     "floor_percentile": 20.0,
 }
 WINDOW_OVERLAP = 0.5  # long cycles: windows overlap by half a segment
+# Saliency settings, the same in the sanity checks at training time and in prediction:
+# occlusion windows of 6 mel bands x 200 ms; Integrated Gradients with 16 steps.
+SALIENCY_OPTIONS = {
+    "ig": {"n_steps": 16, "internal_batch_size": 16},
+    "occlusion": {"window": (6, 10), "stride": (6, 5), "perturbations_per_eval": 64},
+}
 
 
 @dataclass(frozen=True)

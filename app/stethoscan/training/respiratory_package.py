@@ -185,8 +185,9 @@ mutual information with the label, then logistic regression or a random forest (
 Labels: each cycle is normal, crackle, wheeze or both with probabilities
 {dict(zip(LABELS, respiratory_synthesis.DEFAULT_LABEL_PROBABILITIES, strict=True))}; a window's label
 follows the events inside it. Recordings hold 3-8 cycles; cycle boundaries are jittered by up to
-0.15 s to resemble automatic segmentation. Background speech was added as a room-noise type after
-real chest recordings were seen to contain talking.
+0.15 s to resemble automatic segmentation. Background speech (room noise) and stethoscope contact
+artifacts were added after real chest recordings were seen to contain talking and clicks, and a
+first model trained without them called most real normal cycles abnormal.
 
 ## Figures on held-out {'synthetic' if content.synthetic else 'test'} cycles
 Cycle level, {ev.get('held_out_test', {}).get('n', 'n/a')} test cycles from {'recordings' if content.synthetic else 'patients'} never seen in training.

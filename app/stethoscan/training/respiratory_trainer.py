@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from stethoscan.training.icbhi_dataset import CycleSet
-from stethoscan.training.respiratory_features import combine_window_probabilities
+from stethoscan.training.respiratory_features import SALIENCY_OPTIONS, combine_window_probabilities
 from stethoscan.training.respiratory_synthesis import LABELS
 
 _log = logging.getLogger(__name__)
@@ -262,8 +262,6 @@ def selected_feature_names(model, names: list[str]) -> list[str]:
 
 
 # --- saliency sanity ------------------------------------------------------------------------
-SANITY_OPTIONS = {"ig": {"n_steps": 16, "internal_batch_size": 16},
-                  "occlusion": {"window": (6, 8), "stride": (3, 4)}}  # fmt: skip
 
 
 def sanity_samples(net: TrainedNetwork, data: CycleSet, cycles: np.ndarray, count: int, seed: int):
@@ -292,11 +290,11 @@ def saliency_sanity(net: TrainedNetwork, data: CycleSet, cycles: np.ndarray, see
     from stethoscan.inference.architectures import gradcam_target
     from stethoscan.inference.saliency.sanity import run_sanity_checks, saliency_manifest_section
 
-    samples = sanity_samples(net, data, cycles, count, seed)
+    samples = sanity_samples(net, data, cycles, count, seed) if count > 0 else []
     if len(samples) < 5:
         return {"validated_methods": [], "checks": {"note": "too few held-out samples with known events"}}
     results = run_sanity_checks(net.module, lambda m: gradcam_target(net.arch, m), samples,
-                                methods, SANITY_OPTIONS)  # fmt: skip
+                                methods, SALIENCY_OPTIONS)  # fmt: skip
     section = saliency_manifest_section(results)
     section["checks"] = {**section["checks"], "samples": len(samples)}
     return section

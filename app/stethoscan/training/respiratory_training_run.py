@@ -47,6 +47,18 @@ class TrainOptions:
     sanity_samples: int = 24
 
 
+def training_threads(cores: int) -> int:
+    """Threads for training: the cores not already busy (1 at least).
+
+    On a shared machine, more threads than idle cores make every thread wait for the others;
+    one thread is then several times faster than two.
+    """
+    import os
+
+    busy = int(round(os.getloadavg()[0])) if hasattr(os, "getloadavg") else 0
+    return max(1, min(cores, cores - busy))
+
+
 def _progress(task, fraction: float, message: str) -> None:
     if task is not None:
         task.check_cancelled()
@@ -128,7 +140,7 @@ def run(options: TrainOptions, task=None) -> dict[str, Any]:
 
         raise ValidationError("Give either --data PATH or --synthetic N (not both, not neither).")
     started = time.monotonic()
-    threads = min(2, physical_core_count())
+    threads = training_threads(physical_core_count())
     torch.set_num_threads(threads)
     spec = PatchSpec()
     data, description = load_training_cycles(options, spec, task)

@@ -22,6 +22,7 @@ import numpy as np
 
 from stethoscan.audio.clip import AudioClip
 from stethoscan.training.respiratory_features import (
+    SALIENCY_OPTIONS,
     PatchSpec,
     combine_window_probabilities,
     cycle_patches,
@@ -95,7 +96,8 @@ def cycle_saliency(model, patches: np.ndarray, offsets_s: list[float], duration_
     frames = max(1, int(round(duration_s / hop_s)))
     folded = np.zeros((spec.n_mels, frames), dtype=np.float32)
     for patch, offset in zip(patches, offsets_s, strict=True):
-        sal = compute_saliency(model, {"spectrogram": patch[None, None]}, method, target=target)
+        sal = compute_saliency(model, {"spectrogram": patch[None, None]}, method, target=target,
+                               options=SALIENCY_OPTIONS.get(method))  # fmt: skip
         columns = np.arange(sal.shape[1]) + int(round(offset / hop_s))
         if len(offsets_s) == 1:
             columns = columns % frames
