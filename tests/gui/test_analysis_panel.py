@@ -44,8 +44,9 @@ def view(context, qtbot):
 
 
 def open_and_analyse(view, qtbot, path, kind: str):
+    before = view.take
     view.import_file(path)
-    qtbot.waitUntil(lambda: view.take is not None, timeout=20000)
+    qtbot.waitUntil(lambda: view.take is not None and view.take is not before, timeout=20000)
     panel = view.analysis
     panel.kind_combo.setCurrentIndex(panel.kind_combo.findData(kind))
     panel.run()
@@ -55,7 +56,8 @@ def open_and_analyse(view, qtbot, path, kind: str):
     return panel.result
 
 
-def test_breath_analysis_shows_rate_ratio_and_proposes_phases_to_accept(view, context, qtbot, shared_data, tmp_path):
+def test_breath_analysis_shows_rate_ratio_and_proposes_phases_to_accept(view, context, qtbot, shared_data, tmp_path,
+                                                                       monkeypatch):
     result = open_and_analyse(view, qtbot, shared_data / "icbhi-sample" / "104_1b1_Ll_sc_Litt3200.wav", "breath")
     panel = view.analysis
     summary = panel.summary.text()
@@ -89,6 +91,12 @@ def test_breath_analysis_shows_rate_ratio_and_proposes_phases_to_accept(view, co
     assert len(rows) == len(result.features) and "mfcc0_mean" in rows[0] and "lpc1" in rows[0]
     # Preprocessing steps can be listened to before and after.
     assert len(panel.listen_buttons) == len(result.preprocessed.steps) == 3
+    played = []
+    monkeypatch.setattr(view.playback, "play", lambda samples, rate: played.append((samples, rate)))
+    panel.listen_buttons[2][0].click()
+    panel.listen_buttons[2][1].click()
+    gate = result.preprocessed.steps[2]
+    assert played[0][0] is gate.before and played[1][0] is gate.after and played[1][1] == gate.rate_after_hz
     # The model tab always carries the notice.
     assert "Not for diagnostic use" in panel.model_view.notice.text()
     assert panel.model_view.summary.text()

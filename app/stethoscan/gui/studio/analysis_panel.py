@@ -167,7 +167,7 @@ class AnalysisPanel(QWidget):
                                                run_analysis, self.clip, kind, self.voice_kind())
         self.job.progress.connect(self._on_progress)
         self.job.finished.connect(self._on_finished)
-        self.job.failed.connect(lambda exc: self._set_error(_message(exc)))
+        self.job.failed.connect(self._on_failed)
         self.job.ended.connect(self._on_ended)
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
@@ -205,13 +205,20 @@ class AnalysisPanel(QWidget):
         job = self.context.workers.submit("Classifying breathing cycles", run_respiratory_model,
                                           self.clip, list(result.segments), pool="inference")
         self.model_job = job
-        job.finished.connect(lambda rows, r=result: self._on_model_results(r, rows))
-        job.failed.connect(lambda exc: self.model_view.set_results([], _message(exc)))
+        job.finished.connect(self._on_model_results)
+        job.failed.connect(self._on_model_failed)
         job.ended.connect(self._on_ended)
         self.cancel_button.setEnabled(True)
 
-    def _on_model_results(self, result, rows: list | None) -> None:
-        if result is not self.result:
+    def _on_failed(self, exc: BaseException) -> None:
+        self._set_error(_message(exc))
+
+    def _on_model_failed(self, exc: BaseException) -> None:
+        self.model_view.set_results([], _message(exc))
+
+    def _on_model_results(self, rows: list | None) -> None:
+        result = self.result  # a new take cancels the model job, so this is its result
+        if result is None:
             return
         if rows is None:
             self.model_view.set_results([], "The respiratory sound model is not installed in this build, "

@@ -65,6 +65,8 @@ class AudioReviewView(QWidget):
         self._connect()
         self._refresh_recordings()
         self._show_empty()
+        if context.recording is not None:  # chosen before this view was first shown
+            self.show_recording(context.recording)
 
     # -- construction -------------------------------------------------------------------------
     def _build_plots(self) -> None:
@@ -145,7 +147,7 @@ class AudioReviewView(QWidget):
         ctx = self.context
         ctx.recording_selected.connect(self.show_recording)
         ctx.recordings_changed.connect(self._refresh_recordings)
-        ctx.patient_changed.connect(lambda _p: self._refresh_recordings())
+        ctx.patient_changed.connect(self._on_patient_changed)
         self.recording_combo.activated.connect(self._on_recording_chosen)
         self.import_button.clicked.connect(self.choose_import)
         self.export_wav_button.clicked.connect(lambda: self.choose_export("WAV"))
@@ -195,6 +197,9 @@ class AudioReviewView(QWidget):
         self.recording_combo.setPlaceholderText("No take: record one or import a file")
         self.recording_combo.blockSignals(False)
 
+    def _on_patient_changed(self, _patient) -> None:
+        self._refresh_recordings()
+
     def _on_recording_chosen(self, index: int) -> None:
         recording_id = self.recording_combo.itemData(index)
         if recording_id is not None and (self.recording is None or recording_id != self.recording.id):
@@ -214,7 +219,9 @@ class AudioReviewView(QWidget):
             return
         self.info.setText(f"Opening {Path(recording.path).name}…")
         self.load_job = self.context.workers.submit("Opening the recording", load_take, recording.path)
-        self.load_job.finished.connect(lambda take, r=recording: self._on_loaded(r, take))
+        # Bound methods, not lambdas: Qt drops them if this view goes first. A superseded job is
+        # cancelled, and a cancelled job never reports "finished".
+        self.load_job.finished.connect(self._on_take_loaded)
         self.load_job.failed.connect(self._on_load_failed)
 
     def show_clip(self, clip) -> None:
@@ -225,11 +232,15 @@ class AudioReviewView(QWidget):
 
     def _close_take(self) -> None:
         self.playback.stop()
+        self.analysis.cancel()
         for job in (self.load_job, self.spectrogram_job):
             if job is not None and job.is_running:
                 job.cancel()
         self.take = None
         self.selection.clear()
+        self.selection.hide_cursor()
+        self.spectrogram.set_spectrogram(None)
+        self.spectrogram.set_pitch(None, None)
         self.markers.clear()
         self.show_message("")
 
@@ -242,9 +253,10 @@ class AudioReviewView(QWidget):
                           "or import an audio file.")
         self._update_actions()
 
+    def _on_take_loaded(self, take: LoadedTake) -> None:
+        self._on_loaded(self.recording, take)
+
     def _on_loaded(self, recording, take: LoadedTake) -> None:
-        if recording is not self.recording:
-            return  # another take was chosen meanwhile
         self.take = take
         self.waveform.set_levels(take.levels)
         self.spectrogram.set_pitch(None, None)
@@ -273,9 +285,8 @@ class AudioReviewView(QWidget):
         self.spectrogram_job = self.context.workers.submit(
             "Computing the spectrogram", compute_spectrogram, take.levels.samples, take.clip.rate_hz,
             self.spectrogram_controls.scale())
-        self.spectrogram_job.finished.connect(
-            lambda spec, t=take: self.spectrogram.set_spectrogram(spec) if t is self.take else None)
-        self.spectrogram_job.failed.connect(lambda exc: self.show_message(f"The spectrogram failed: {exc}"))
+        self.spectrogram_job.finished.connect(self.spectrogram.set_spectrogram)
+        self.spectrogram_job.failed.connect(self._on_io_failed)
 
     def _on_dynamic_range(self, range_db: float) -> None:
         self.spectrogram.set_dynamic_range(range_db)
@@ -395,7 +406,7 @@ class AudioReviewView(QWidget):
         self.io_job = self.context.workers.submit(f"Importing {Path(path).name}", import_audio_file,
                                                   self.context.store, session_id, str(path))
         self.io_job.finished.connect(self._on_imported)
-        self.io_job.failed.connect(lambda exc: self.show_message(str(exc)))
+        self.io_job.failed.connect(self._on_io_failed)
         return self.io_job
 
     def _on_imported(self, recording_id: int) -> None:
@@ -421,9 +432,16 @@ class AudioReviewView(QWidget):
             return None
         self.io_job = self.context.workers.submit(f"Exporting {Path(path).name}", _export_job,
                                                   export_audio, self.take.clip, str(path), fmt)
-        self.io_job.finished.connect(lambda p: self.context.status_message.emit(f"Saved {Path(p).name}"))
-        self.io_job.failed.connect(lambda exc: self.show_message(str(exc)))
+        self.io_job.finished.connect(self._on_exported)
+        self.io_job.failed.connect(self._on_io_failed)
         return self.io_job
+
+    def _on_exported(self, path) -> None:
+        self.context.status_message.emit(f"Saved {Path(path).name}")
+
+    def _on_io_failed(self, exc: BaseException) -> None:
+        self.show_message(str(exc) if isinstance(exc, StethoscanError) else
+                          f"That did not work ({type(exc).__name__}: {exc}). Details are in the log.")
 
     # -- messages and state -----------------------------------------------------------------------
     def show_message(self, text: str) -> None:

@@ -55,7 +55,8 @@ class _Span:
         self.regions = [self._region(i) for i in range(len(plots))]
         for plot, region in zip(plots, self.regions, strict=True):
             plot.addItem(region)
-        self.text = pg.TextItem(anchor=(0, 0))
+        # Saved markers' labels sit one line below proposals', so overlapping spans stay readable.
+        self.text = pg.TextItem(anchor=(0, 0) if marker.proposed else (0, -1.15))
         font = QFont()
         font.setPointSizeF(8.0)
         font.setBold(True)
@@ -85,6 +86,7 @@ class _Span:
                 line.setPen(pg.mkPen(colour, width=2.0 if highlighted else 1.2, style=style))
                 line.setHoverPen(pg.mkPen(colour, width=2.5))
         self.text.setColor(colour)
+        self.text.setAnchor((0, 0) if self.marker.proposed else (0, -1.15))
         self.place_text()
 
     def place_text(self) -> None:

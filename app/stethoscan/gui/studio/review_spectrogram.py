@@ -21,17 +21,26 @@ COLOUR_MAP_NAMES = {"inferno": "Inferno", "viridis": "Viridis", "magma": "Magma"
 _NICE_HZ = (50, 100, 200, 300, 500, 1000, 2000, 3000, 5000, 8000, 10000, 15000, 20000, 30000, 40000)
 
 
+def nice_step(raw: float) -> float:
+    """The smallest 1, 2 or 5 x 10^n step at least ``raw``."""
+    if not np.isfinite(raw) or raw <= 0:
+        return 1.0
+    power = 10.0 ** np.floor(np.log10(raw))
+    return float(next(m * power for m in (1, 2, 5, 10) if m * power >= raw))
+
+
 class FrequencyAxis(pg.AxisItem):
     """A frequency axis in Hz; on a mel image the values are mel but the labels stay in Hz."""
 
     def __init__(self, orientation: str = "left") -> None:
         super().__init__(orientation)
         self.scale_name = "linear"
-        self.setTickDensity(0.6)  # a tick every ~100 px keeps the Hz labels readable
 
     def tickValues(self, minVal, maxVal, size):  # noqa: N802, N803 (pyqtgraph API)
         if self.scale_name != "mel":
-            return super().tickValues(minVal, maxVal, size)
+            step = nice_step((maxVal - minVal) / max(size / 45.0, 2.0))  # a label every ~45 px
+            first = np.ceil(max(minVal, 0.0) / step) * step
+            return [(step, [float(v) for v in np.arange(first, maxVal + 1e-9, step)])]
         low_hz, high_hz = float(mel_to_hz(max(minVal, 0.0))), float(mel_to_hz(max(maxVal, 0.0)))
         major = [hz_to_mel(f) for f in _NICE_HZ if low_hz <= f <= high_hz]
         return [(0, [float(m) for m in major])]

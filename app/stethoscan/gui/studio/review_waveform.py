@@ -1,8 +1,9 @@
 """The review waveform: a zoomable time plot, an overview of the whole take, and the selection.
 
 Mouse: drag with the left button to select a time span, click to place the playback start,
-wheel to zoom in time around the pointer, Shift+drag or middle-drag to scroll; drag or resize the
-highlighted range in the overview to move through a long recording.
+wheel to zoom in time around the pointer, Ctrl+wheel to zoom the amplitude (or frequency),
+Shift+drag or middle-drag to scroll; drag or resize the highlighted range in the overview to move
+through a long recording.
 
 Only what is visible is drawn: :class:`WaveformLevels` hands over the raw samples when zoomed
 in and min/max pairs (peak downsampling) otherwise, clipped to the view, so an hour-long take
@@ -52,6 +53,15 @@ class TimeViewBox(pg.ViewBox):
         a = self.mapSceneToView(ev.buttonDownScenePos()).x()
         b = self.mapSceneToView(ev.scenePos()).x()
         self.selection_dragged.emit(min(a, b), max(a, b), bool(ev.isFinish()))
+
+    def wheelEvent(self, ev, axis=None) -> None:  # noqa: N802
+        if ev.modifiers() & Qt.KeyboardModifier.ControlModifier:  # amplitude or frequency zoom
+            ev.accept()
+            low, high = self.viewRange()[1]
+            factor = 0.8 ** (ev.delta() / 120.0)
+            self.setYRange(low * factor, high * factor, padding=0)  # about 0: symmetric / from 0 Hz
+            return
+        super().wheelEvent(ev, axis)
 
     def mouseClickEvent(self, ev) -> None:  # noqa: N802
         if ev.button() == Qt.MouseButton.LeftButton:
@@ -119,11 +129,15 @@ class ReviewWaveform(QObject):
             self.overview_curve.setData([], [])
             return
         duration = levels.duration_s
-        peak = max(levels.peak, 1e-4) * 1.08
+        peak = max(levels.peak, 1e-4) * 1.05
+        # The main plot scales to the typical level (isolated clicks may leave it; Ctrl+wheel
+        # zooms the amplitude); the overview always shows the true peak.
+        typical = min(max(1.5 * levels.typical_peak, 1e-4), peak)
         min_span = MIN_SPAN_SAMPLES / levels.rate_hz
         for plot in (self.plot, self.overview):
             plot.setLimits(xMin=0.0, xMax=duration, minXRange=min_span)
-            plot.setYRange(-peak, peak, padding=0)
+        self.plot.setYRange(-typical, typical, padding=0)
+        self.overview.setYRange(-peak, peak, padding=0)
         self.overview.setXRange(0.0, duration, padding=0)
         self.overview_curve.setData(*levels.overview_curve())
         self.visible_range.setBounds((0.0, duration))
