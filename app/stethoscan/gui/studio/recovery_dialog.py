@@ -1,0 +1,177 @@
+"""At start-up: offer to recover takes that a crash, kill or power cut left unsaved.
+
+For each unsaved take (``workflows.recording_session.list_recoverable``) a dialog says
+"An unsaved recording from <time> (<duration> s) was found." with *Recover* (finish the file and
+add it to its session), *Discard* (delete it) and *Later* (ask again at the next start).
+:func:`offer_recovery` is the start-up check (``application.STARTUP_CHECKS`` signature: it gets
+the main window, whose ``context`` holds the patient database).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from stethoscan.audio.recording_recovery import RecoverableRecording, discard_recoverable
+from stethoscan.audio.recording_tasks import get_task
+from stethoscan.core.errors import AudioError, RecordsError, ValidationError
+from stethoscan.workflows.recording_session import (
+    SavedTake,
+    list_recoverable,
+    recover_into_store,
+)
+
+_log = logging.getLogger(__name__)
+RECOVER, DISCARD, LATER = "recover", "discard", "later"
+
+
+def local_time_text(started_at: str) -> str:
+    """An ISO 8601 UTC time as local time for people: "3 Mar 2025, 14:32"."""
+    try:
+        moment = datetime.fromisoformat(started_at)
+    except ValueError:
+        return "an unknown time"
+    local = moment.astimezone()
+    return f"{local.day} {local:%b %Y, %H:%M}"
+
+
+def task_text(item: RecoverableRecording) -> str:
+    """ "Sustained vowel /a/, take 2" (or "Free recording") from the take's tags."""
+    key = str(item.tags.get("task", "free"))
+    try:
+        title = get_task(key).title
+    except ValidationError:
+        title = "Free recording"
+    return f"{title}, take {item.tags.get('take', 1)}"
+
+
+def headline(item: RecoverableRecording) -> str:
+    return (f"An unsaved recording from {local_time_text(item.started_at)} "
+            f"({item.duration_s:.1f} s) was found.")
+
+
+class RecoveryDialog(QDialog):
+    """Recover / Discard / Later for one unsaved take; :attr:`choice` holds the answer."""
+
+    def __init__(self, item: RecoverableRecording, position: int = 1, count: int = 1,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("recoveryDialog")
+        suffix = f" ({position} of {count})" if count > 1 else ""
+        self.setWindowTitle(f"Unsaved recording{suffix}")
+        self.choice = LATER
+        title = QLabel(headline(item))
+        title.setObjectName("recoveryHeadline")
+        title.setWordWrap(True)
+        title.setStyleSheet("font-size: 12pt; font-weight: 600;")
+        details = QLabel(
+            f"{task_text(item)} · {item.device or 'unknown microphone'} · {item.rate_hz} Hz\n\n"
+            "It was being recorded when the program or the computer stopped. Recover adds it to "
+            "its patient session (all but at most the last second is there). Discard deletes "
+            "it. Later asks again at the next start.")
+        details.setWordWrap(True)
+        details.setStyleSheet("color: #aab3bd;")
+        buttons = QDialogButtonBox()
+        self.recover_button = self._add(buttons, "Recover", RECOVER,
+                                        QDialogButtonBox.ButtonRole.AcceptRole)
+        self.discard_button = self._add(buttons, "Discard", DISCARD,
+                                        QDialogButtonBox.ButtonRole.DestructiveRole)
+        self.later_button = self._add(buttons, "Later", LATER, QDialogButtonBox.ButtonRole.RejectRole)
+        self.recover_button.setDefault(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(18, 16, 18, 14)
+        layout.setSpacing(10)
+        layout.addWidget(title)
+        layout.addWidget(details)
+        layout.addWidget(buttons, 0, Qt.AlignmentFlag.AlignRight)
+        self.setMinimumWidth(440)
+
+    def _add(self, box: QDialogButtonBox, text: str, choice: str,
+             role: QDialogButtonBox.ButtonRole) -> QPushButton:
+        button = box.addButton(text, role)
+        button.clicked.connect(lambda: self._choose(choice))
+        return button
+
+    def _choose(self, choice: str) -> None:
+        self.choice = choice
+        self.accept() if choice != LATER else self.reject()
+
+
+def ask_with_dialog(item: RecoverableRecording, parent: QWidget | None, position: int,
+                    count: int) -> str:
+    """Show the dialog (modal) and return "recover", "discard" or "later"."""
+    dialog = RecoveryDialog(item, position, count, parent)
+    dialog.exec()
+    return dialog.choice
+
+
+def _warn(parent: QWidget | None, text: str) -> None:
+    QMessageBox.warning(parent, "Unsaved recordings", text)
+
+
+@dataclass
+class RecoveryOutcome:
+    recovered: list[SavedTake] = field(default_factory=list)
+    discarded: int = 0
+    later: int = 0
+    failures: list[str] = field(default_factory=list)
+
+
+def recover_item(context: Any, item: RecoverableRecording) -> SavedTake:
+    """Recover into the take's own session, or the current one if the take names none."""
+    if item.tags.get("session_id") is not None:
+        return recover_into_store(context.store, item)
+    return recover_into_store(context.store, item, session_id=context.ensure_session())
+
+
+def offer_recovery(
+    window: Any,
+    ask: Callable[[RecoverableRecording, Any, int, int], str] = ask_with_dialog,
+    warn: Callable[[Any, str], None] = _warn,
+) -> RecoveryOutcome:
+    """The start-up check: ask about each unsaved take and do what the clinician chose."""
+    context = window.context
+    outcome = RecoveryOutcome()
+    items = list_recoverable()
+    for position, item in enumerate(items, start=1):
+        choice = ask(item, window, position, len(items))
+        if choice == RECOVER:
+            _recover(context, item, outcome)
+        elif choice == DISCARD:
+            discard_recoverable(item)
+            outcome.discarded += 1
+        else:
+            outcome.later += 1
+    if outcome.recovered or outcome.discarded:
+        context.recordings_changed.emit()
+    if outcome.recovered:
+        context.status_message.emit(f"{len(outcome.recovered)} recording(s) recovered.")
+    if outcome.failures:
+        warn(window, "Some unsaved recordings could not be recovered:\n\n" + "\n".join(outcome.failures))
+    return outcome
+
+
+def _recover(context: Any, item: RecoverableRecording, outcome: RecoveryOutcome) -> None:
+    QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+    try:
+        outcome.recovered.append(recover_item(context, item))
+    except (AudioError, RecordsError) as exc:
+        _log.warning("An unsaved recording could not be recovered: %s", type(exc).__name__)
+        outcome.failures.append(str(exc))
+    finally:
+        QApplication.restoreOverrideCursor()
