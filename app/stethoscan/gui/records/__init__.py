@@ -1,0 +1,1 @@
+"""Panels of the patient's record: cognitive test scores over visits (:mod:`clinical_scores`)."""
