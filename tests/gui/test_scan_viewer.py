@@ -461,3 +461,11 @@ def test_scroll_benchmark_reports_viewer_and_baseline(qtbot):
     assert set(result) == {"viewer_redraw_ms_median", "viewer_redraw_ms_p95", "bare_imageitem_ms_median",
                            "bare_imageitem_ms_p95", "ratio_viewer_to_bare"}
     assert all(value > 0 for value in result.values())
+
+
+def test_a_single_image_has_no_three_plane_view_or_cine(viewer):
+    single = Volume(voxels=ct_voxels((1, 64, 48)), spacing_mm=CT_SPACING, intercept=-1024.0, modality="CT")
+    viewer.show_volume(single, series_for(1))
+    assert not viewer.actions_["three_plane"].isEnabled() and not viewer.actions_["cine"].isEnabled()
+    viewer.show_volume(ct_volume(), series_for(CT_SHAPE[0]))
+    assert viewer.actions_["three_plane"].isEnabled() and viewer.actions_["cine"].isEnabled()

@@ -154,6 +154,12 @@ class ScanViewer(QWidget):
         self._fill_presets(volume.modality)
         self.state.set_volume(volume, series, labels, first_index)
         self._set_enabled(True)
+        stack = volume.shape[0] > 1  # a single image has no other planes and nothing to play
+        if not stack:
+            self.actions_["three_plane"].setChecked(False)
+        for name in ("three_plane", "cine"):
+            self.actions_[name].setEnabled(stack)
+        self.fps_spin.setEnabled(stack)
         self.planes.main.graphics.setFocus()
         self._show_warnings(series, volume)
 
