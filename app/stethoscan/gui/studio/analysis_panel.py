@@ -49,15 +49,19 @@ def run_analysis(clip, task_kind: str, voice_kind: str | None, task=None):
     return analyze_recording(clip, task_kind, task, voice_kind=voice_kind)
 
 
-def run_respiratory_model(clip, segments: list, task=None) -> list | None:
-    """Per-cycle model results, or None when the respiratory model is not part of this build."""
+def run_respiratory_model(clip, segments: list, task=None) -> dict | None:
+    """``{"rows": per-cycle results, "summary": sentence}``, or None when the respiratory
+    workflow is not part of this build (a missing model package raises ModelPackageError)."""
     try:
         module = importlib.import_module(_MODEL_MODULE)
     except ModuleNotFoundError as exc:
         if exc.name and _MODEL_MODULE.startswith(exc.name):
             return None
         raise
-    return list(module.predict_cycles(clip, segments, task) or [])
+    rows = list(module.predict_cycles(clip, segments, task) or [])
+    summarise = getattr(module, "summarise_cycles", None)
+    summary = summarise(rows) if summarise is not None and rows else ""
+    return {"rows": rows, "summary": summary[:1].upper() + summary[1:] + "." if summary else ""}
 
 
 def default_kinds(recording_task: str | None) -> tuple[str, str | None]:
@@ -216,17 +220,18 @@ class AnalysisPanel(QWidget):
     def _on_model_failed(self, exc: BaseException) -> None:
         self.model_view.set_results([], _message(exc))
 
-    def _on_model_results(self, rows: list | None) -> None:
+    def _on_model_results(self, outcome: dict | None) -> None:
         result = self.result  # a new take cancels the model job, so this is its result
         if result is None:
             return
-        if rows is None:
-            self.model_view.set_results([], "The respiratory sound model is not installed in this build, "
+        if outcome is None:
+            self.model_view.set_results([], "The respiratory sound model is not part of this build, "
                                             "so the cycles are not classified.")
             return
-        result.model_results = rows
-        self.model_view.set_results(rows, "The model found no breathing cycles to classify.")
-        self.model_results_ready.emit(rows)
+        result.model_results = outcome["rows"]
+        self.model_view.set_results(outcome["rows"], "The model found no breathing cycles to classify.",
+                                    outcome["summary"])
+        self.model_results_ready.emit(outcome["rows"])
 
     def _set_error(self, text: str) -> None:
         self.error.setText(text)

@@ -15,7 +15,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF
 
-from stethoscan.gui.studio.review_plot_style import label_colour
+from stethoscan.gui.studio.review_plot_style import edges_only, label_colour
 
 MARKER_LABELS = ("inspiration", "expiration", "cough", "wheeze", "crackle", "voiced", "pause",
                  "artefact")
@@ -70,7 +70,7 @@ class _Span:
     def _region(self, index: int) -> pg.LinearRegionItem:
         region = pg.LinearRegionItem(values=(self.marker.start_s, self.marker.end_s), swapMode="sort")
         region.setZValue(8 if index == 0 else 6)
-        return region
+        return edges_only(region)
 
     def restyle(self, highlighted: bool) -> None:
         colour = label_colour(self.marker.label)

@@ -86,11 +86,12 @@ class ModelResultsView(QWidget):
         layout.addWidget(self.table, 1)
         self.set_results([], "")
 
-    def set_results(self, results: list[Any], status: str) -> None:
-        """Show the per-cycle rows; ``status`` explains an empty table (model missing, not run)."""
+    def set_results(self, results: list[Any], status: str, summary: str = "") -> None:
+        """Show the per-cycle rows; ``status`` explains an empty table (model missing, not run);
+        ``summary`` is the workflow's sentence for the recording (else one is made from the rows)."""
         rows = [as_row(r) for r in results]
         self.notice.setText(notice_text(rows))
-        self.summary.setText(status if not rows else _summary(rows))
+        self.summary.setText(status if not rows else summary or _summary(rows))
         self.table.setRowCount(len(rows))
         for i, row in enumerate(rows):
             start, end = row.get("start_s"), row.get("end_s")

@@ -32,6 +32,14 @@ LABEL_COLOURS = {
 CUSTOM = "#b8c0c8"
 
 
+def edges_only(region: pg.LinearRegionItem) -> pg.LinearRegionItem:
+    """Let the user drag a region's edges but not its body, so a drag inside it still selects."""
+    region.setMovable(False)
+    for line in region.lines:
+        line.setMovable(True)
+    return region
+
+
 def label_colour(label: str) -> QColor:
     return QColor(LABEL_COLOURS.get(label, CUSTOM))
 

@@ -1,6 +1,7 @@
 """The review waveform: a zoomable time plot, an overview of the whole take, and the selection.
 
-Mouse: drag with the left button to select a time span, click to place the playback start,
+Mouse: drag with the left button to select a time span (also over markers: drag a marker's or the
+selection's edges to resize it), click to place the playback start,
 wheel to zoom in time around the pointer, Ctrl+wheel to zoom the amplitude (or frequency),
 Shift+drag or middle-drag to scroll; drag or resize the highlighted range in the overview to move
 through a long recording.
@@ -22,6 +23,7 @@ from stethoscan.gui.studio.review_plot_style import (
     SELECTION,
     SELECTION_EDGE,
     WAVEFORM,
+    edges_only,
     style_plot,
 )
 from stethoscan.gui.studio.waveform_levels import WaveformLevels
@@ -77,7 +79,7 @@ def selection_region() -> pg.LinearRegionItem:
                                  hoverBrush=pg.mkBrush(63, 167, 214, 80), swapMode="sort")
     region.setZValue(5)
     region.hide()
-    return region
+    return edges_only(region)
 
 
 def cursor_line() -> pg.InfiniteLine:
