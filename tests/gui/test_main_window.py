@@ -293,6 +293,9 @@ def test_demo_opens_the_scan_on_its_middle_slice(window, context, qtbot):
     assert window.scan_viewer.planes.main.index == 64
     assert window.scan_viewer.planes.main.plane == "axial"
     assert context.patient.is_demo and window.browser.summary.text() == "1 patient(s) · 1 series"
+    # a thumbnail of the series follows once the scan is on screen
+    qtbot.waitUntil(lambda: not window.browser.series_without_thumbnails(), timeout=10000)
+    assert not window.browser.series_items()[0].icon(0).isNull()
 
 
 def test_startup_offers_to_recover_cut_off_recordings(window, context, qtbot, monkeypatch):

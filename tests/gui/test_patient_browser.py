@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from synthetic_scans import index_with, series_for
 
 from stethoscan.gui.patient_browser import PatientBrowser, merge_indexes
@@ -18,10 +19,10 @@ def test_tree_shows_patients_studies_and_series_with_counts(qtbot):
     assert patient.text(0) == "TEST, Alice   ID P001"
     study = patient.child(0)
     assert study.text(0) == "2024-01-31  CT head" and "2 series" in study.toolTip(0)
-    rows = [(s.text(0), s.text(1), s.text(2)) for s in browser.series_items()]
-    assert ("Se 2  Head", "CT", "20") in rows and ("Se 2  Tilted", "CT", "30") in rows
-    flagged = [s for s in browser.series_items() if not s.icon(0).isNull()]
-    assert [s.text(0) for s in flagged] == ["Se 2  Tilted"]
+    rows = sorted(s.text(0) for s in browser.series_items())
+    assert rows == ["Head\nCT · Se 2 · 20 images", "Tilted\n⚠ CT · Se 2 · 30 images"]
+    flagged = [s for s in browser.series_items() if not s.icon(0).isNull()]  # warning icon
+    assert [s.text(0).split("\n")[0] for s in flagged] == ["Tilted"]
     assert "Gantry tilt" in flagged[0].toolTip(0)
     assert browser.skipped_button.isVisibleTo(browser) and "1 skipped" in browser.skipped_button.text()
     assert browser.summary.text() == "1 patient(s) · 2 series"
@@ -51,3 +52,18 @@ def test_indexes_of_the_same_patient_merge():
     assert [s.series_uid for s in patients[0].studies[0].series] == ["1.2.3.4", "1.2.3.7"]
     assert first.patients[0].studies[0].series[0].series_uid == "1.2.3.4"  # inputs untouched
     assert len(first.patients[0].studies[0].series) == 1
+
+
+def test_thumbnails_appear_beside_their_series(qtbot):
+    import numpy as np
+
+    browser = PatientBrowser()
+    qtbot.addWidget(browser)
+    browser.add_index(index_with([series_for(20, uid="1.2.3.4"), series_for(5, uid="1.2.3.9")]))
+    assert len(browser.series_without_thumbnails()) == 2
+    browser.set_thumbnail("1.2.3.9", np.full((40, 30), 200, dtype=np.uint8))
+    icons = {item.data(0, Qt.ItemDataRole.UserRole)[1][0].series_uid: item.icon(0) for item in browser.series_items()}
+    assert not icons["1.2.3.9"].isNull() and icons["1.2.3.4"].isNull()
+    assert [s.series_uid for s in browser.series_without_thumbnails()] == ["1.2.3.4"]
+    pixel = icons["1.2.3.9"].pixmap(30, 40).toImage().pixelColor(10, 10)
+    assert pixel.red() == pixel.green() == pixel.blue() == 200

@@ -44,6 +44,8 @@ class MainWindow(QMainWindow):
         self.log_file: Path | None = None
         self.index_function = imaging_bridge.index_paths  # tests swap in a synthetic indexer
         self.index_job: Any = None
+        self.thumbnail_job: Any = None
+        self._thumbnails_tried: set[str] = set()
         self.demo_mode = False
         self._skipped_view: Any = None
         self.setWindowTitle("Stethoscan")
@@ -73,6 +75,7 @@ class MainWindow(QMainWindow):
         self.tabs.currentChanged.connect(self._on_tab_changed)
         self.setCentralWidget(self.tabs)
         self.scan_viewer.cursor_reading.connect(lambda text: self.cursor_label.setText(text))
+        self.scan_viewer.loading_state.connect(self._on_loading_state)
 
     def _on_tab_changed(self, row: int) -> None:
         widget = self.tabs.widget(row)
@@ -173,6 +176,24 @@ class MainWindow(QMainWindow):
         if select_first:
             best = max(series, key=lambda s: s.number_of_slices)
             self.browser.select_series(best.series_uid)
+
+    def _on_loading_state(self, state: str) -> None:
+        if state != "loading":  # thumbnails wait until the chosen series is on screen
+            self.make_thumbnails()
+
+    def make_thumbnails(self) -> Any:
+        """Thumbnails for series that have none yet, made in the io pool."""
+        from stethoscan.gui.series_thumbnails import make_thumbnails
+
+        if self.thumbnail_job is not None and self.thumbnail_job.is_running:
+            return self.thumbnail_job
+        todo = [s for s in self.browser.series_without_thumbnails() if s.series_uid not in self._thumbnails_tried]
+        if not todo:
+            return None
+        self._thumbnails_tried.update(s.series_uid for s in todo)
+        self.thumbnail_job = self.context.workers.submit("Making thumbnails", make_thumbnails, todo)
+        self.thumbnail_job.partial.connect(lambda result: self.browser.set_thumbnail(*result))
+        return self.thumbnail_job
 
     def _on_index_failed(self, exc: BaseException) -> None:
         message = str(exc) if isinstance(exc, StethoscanError) else (

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+import numpy as np
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
     QStyle,
@@ -45,6 +46,14 @@ def merge_indexes(indexes: list[Any]) -> list[Any]:
     return list(patients.values())
 
 
+def _qimage(image: np.ndarray) -> QImage:
+    image = np.ascontiguousarray(image)
+    rows, cols = image.shape[:2]
+    if image.ndim == 3:
+        return QImage(image.data, cols, rows, cols * 3, QImage.Format.Format_RGB888).copy()
+    return QImage(image.data, cols, rows, cols, QImage.Format.Format_Grayscale8).copy()
+
+
 def series_tooltip(series: Any) -> str:
     lines = [f"{series.modality}  {series.description}".strip(),
              f"{series.number_of_slices} images, {series.rows} × {series.columns} pixels"]
@@ -71,15 +80,12 @@ class PatientBrowser(QWidget):
         self._current_uid: str | None = None
         self.tree = QTreeWidget()
         self.tree.setObjectName("patientTree")
-        self.tree.setHeaderLabels(["Patient / study / series", "Mod", "Images"])
+        self.tree.setHeaderHidden(True)
+        self.tree.setColumnCount(1)
         self.tree.setRootIsDecorated(True)
-        self.tree.setUniformRowHeights(True)
+        self.tree.setIconSize(QSize(40, 40))
+        self.thumbnails: dict[str, QIcon] = {}
         self.tree.setAnimated(True)
-        header = self.tree.header()
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column in (1, 2):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.tree.itemSelectionChanged.connect(self._on_selection)
         self.tree.itemActivated.connect(lambda item, _col: self._emit_series(item, force=True))
         self.summary = QLabel("Nothing opened yet")
@@ -124,7 +130,7 @@ class PatientBrowser(QWidget):
     def _patient_item(self, patient: Any) -> QTreeWidgetItem:
         name = format_person_name(patient.name) or "(no name)"
         text = f"{name}   ID {patient.patient_id}" if patient.patient_id else name
-        item = QTreeWidgetItem([text, "", ""])
+        item = QTreeWidgetItem([text])
         details = [f"ID {patient.patient_id}", patient.sex, format_dicom_date(patient.birth_date),
                    f"{len(patient.studies)} study(ies)"]
         item.setToolTip(0, "\n".join([name] + [d for d in details if d]))
@@ -138,7 +144,7 @@ class PatientBrowser(QWidget):
 
     def _study_item(self, patient: Any, study: Any) -> QTreeWidgetItem:
         text = "  ".join(x for x in (format_dicom_date(study.date), study.description) if x) or "Study"
-        item = QTreeWidgetItem([text, "", ""])
+        item = QTreeWidgetItem([text])
         item.setToolTip(0, f"{text}\n{len(study.series)} series")
         item.setData(0, _ROLE, ("study", study))
         for series in sorted(study.series, key=lambda s: (s.series_number is None, s.series_number or 0)):
@@ -146,18 +152,36 @@ class PatientBrowser(QWidget):
         return item
 
     def _series_item(self, patient: Any, study: Any, series: Any) -> QTreeWidgetItem:
-        number = f"Se {series.series_number}  " if series.series_number is not None else ""
-        text = f"{number}{series.description or '(no description)'}"
+        """Two lines: the description, then modality, series number and image count."""
+        title = series.description or "(no description)"
         split_label = getattr(series, "split_label", "")
         if split_label:
-            text = f"{text} · {split_label}"
-        item = QTreeWidgetItem([text, series.modality, str(series.number_of_slices)])
+            title = f"{title} · {split_label}"
+        facts = [series.modality or "?"]
+        if series.series_number is not None:
+            facts.append(f"Se {series.series_number}")
+        facts.append(f"{series.number_of_slices} image{'s' if series.number_of_slices != 1 else ''}")
+        warning = "⚠ " if series.warnings or series.split_reason else ""
+        item = QTreeWidgetItem([f"{title}\n{warning}{' · '.join(facts)}"])
         item.setData(0, _ROLE, ("series", (series, patient, study)))
         item.setToolTip(0, series_tooltip(series))
-        item.setTextAlignment(2, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if series.warnings or series.split_reason:
-            item.setIcon(0, self._warning_icon)
+        icon = self.thumbnails.get(series.series_uid)
+        if icon is None and warning:
+            icon = self._warning_icon
+        if icon is not None:
+            item.setIcon(0, icon)
         return item
+
+    def set_thumbnail(self, series_uid: str, image: np.ndarray) -> None:
+        """Show a grey or RGB uint8 image beside the series."""
+        self.thumbnails[series_uid] = QIcon(QPixmap.fromImage(_qimage(image)))
+        for item in self.series_items():
+            if item.data(0, _ROLE)[1][0].series_uid == series_uid:
+                item.setIcon(0, self.thumbnails[series_uid])
+
+    def series_without_thumbnails(self) -> list[Any]:
+        return [s for p in self.patients for st in p.studies for s in st.series
+                if s.series_uid not in self.thumbnails]
 
     def series_items(self) -> list[QTreeWidgetItem]:
         found = []
