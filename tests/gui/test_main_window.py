@@ -324,3 +324,15 @@ def test_startup_offers_to_recover_cut_off_recordings(window, context, qtbot, mo
     assert "does not say which session" in warned[0]
     fake.list_recoverable = lambda: []
     assert startup_checks.offer_recording_recovery(window) is None
+
+
+def test_view_menu_lists_the_presets_of_the_open_modality(window, qtbot):
+    open_synthetic(window, qtbot, index_with([series_for(20)]))
+    window.fill_presets_menu()
+    actions = {a.text(): a for a in window.presets_menu.actions()}
+    assert {"Default", "Brain", "Lung", "Bone", "Liver"} <= set(actions)
+    assert actions["Default"].isChecked()
+    actions["Lung"].trigger()
+    assert (window.scan_viewer.state.center, window.scan_viewer.state.width) == (-600.0, 1500.0)
+    window.fill_presets_menu()
+    assert {a.text(): a for a in window.presets_menu.actions()}["Lung"].isChecked()
