@@ -36,7 +36,9 @@ def test_bench_dicom_reports_every_figure(capsys):
         assert figures["seconds"] > 0 and figures["peak_memory_mb"] is not None
     assert report["readers"]["stethoscan"]["first_slice_seconds"] > 0
     assert report["readers"]["stethoscan"]["index_seconds"] > 0
-    assert set(report["ratios"]) == {"whole_volume_vs_simpleitk", "whole_volume_vs_pydicom_loop"}
+    assert set(report["ratios"]) == {"whole_volume_vs_simpleitk", "whole_volume_vs_pydicom_loop",
+                                     "best_vs_simpleitk", "best_vs_pydicom_loop"}
+    assert report["machine"]["cores"] >= 1
     assert report["redraw"]["slice_shape"] == [32, 32]
     for key in ("scroll_median_ms", "scroll_p95_ms", "window_drag_median_ms",
                 "coronal_median_ms", "rgb_render_median_ms", "baseline_float_median_ms"):

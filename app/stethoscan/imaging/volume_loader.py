@@ -62,8 +62,14 @@ PROCESS_POOL_MIN_SLICES = 24  # fewer: starting decoder processes (~0.5 s) costs
 
 
 def default_workers() -> int:
-    """Decoder threads: one per core (at least one)."""
-    return max(1, os.cpu_count() or 1)
+    """Decoders to run: one per core not already busy (1-minute load average), at least one;
+    extra decoders on a saturated machine only compete with each other."""
+    cores = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except (OSError, AttributeError):  # no load average on this platform
+        busy = 0.0
+    return max(1, min(cores, round(cores - busy)))
 
 
 def load_volume(series: SeriesInfo, task: Task | None = None, first_index: int | None = None,
