@@ -1,0 +1,7 @@
+"""The clinical AI panels: which models fit the data shown, running them, and their results.
+
+- :mod:`model_fit`: what data is in front of the clinician and which packages fit it (Qt-free);
+- :mod:`prediction_request`: the job run in the inference pool, and how results are saved
+  with the patient's session (Qt-free);
+- :mod:`model_panel`, :mod:`results_panel`, :mod:`model_card_dialog`: the widgets.
+"""

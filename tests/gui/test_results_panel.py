@@ -1,0 +1,206 @@
+"""The Results panel: a prediction run through the Models panel end to end, its bars, notices,
+warnings, contributions and saliency overlay, saved in the database and listed again when the
+patient is reopened; audio maps drawn over the recording's spectrogram."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile
+from ai_test_packages import (
+    install_test_package,
+    mci_manifest,
+    mr_series,
+    mr_volume,
+    respiratory_manifest,
+    volume3d_manifest,
+)
+
+from stethoscan.core import paths
+from stethoscan.core.settings import Settings
+from stethoscan.gui.app_context import AppContext
+from stethoscan.gui.models.model_panel import ModelPanel
+from stethoscan.gui.models.prediction_request import SavedPrediction
+from stethoscan.gui.models.probability_bars import rounded_percentages
+from stethoscan.gui.models.results_panel import OVERLAY_NAME, ResultsPanel
+from stethoscan.gui.workers import Workers
+from stethoscan.inference.prediction import Prediction
+from stethoscan.records.patient_store import PatientStore
+
+LESION_3D, MCI, RESP = "gui-results-3d", "gui-results-mci", "gui-results-resp"
+
+
+@pytest.fixture(scope="module")
+def packages(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("packages")
+    for manifest in (volume3d_manifest(LESION_3D), mci_manifest(MCI), respiratory_manifest(RESP)):
+        install_test_package(folder, manifest)
+
+
+@pytest.fixture
+def context(tmp_path):
+    workers = Workers()
+    store = PatientStore(tmp_path / "patients.sqlite3")
+    ctx = AppContext(Settings(), store, workers)
+    ctx.set_patient(store.upsert_patient("P-7", "Roe^Ann", "19470505", "F", 14))
+    yield ctx
+    workers.shutdown()
+    store.close()
+
+
+@pytest.fixture
+def panels(context, packages, qtbot):
+    models, results = ModelPanel(context), ResultsPanel(context)
+    for widget in (models, results):
+        qtbot.addWidget(widget)
+        widget.resize(400, 900)
+        widget.show()
+    return models, results
+
+
+def run_model(models, name, qtbot):
+    assert models.select_model(name), [o.name for o in models.offers]
+    with qtbot.waitSignal(models.prediction_finished, timeout=60000) as blocker:
+        models.run()
+    return blocker.args[0]
+
+
+def test_percentages_add_up_to_100_for_exclusive_labels():
+    assert sum(rounded_percentages([1 / 3, 1 / 3, 1 / 3])) == 100
+    assert rounded_percentages([0.666, 0.334]) == [67, 33]
+    assert sum(rounded_percentages([0.2349, 0.2411, 0.2587, 0.2653])) == 100
+    assert rounded_percentages([0.9, 0.8], exclusive=False) == [90, 80]  # multi-label: as is
+
+
+def test_a_scan_prediction_end_to_end_with_its_overlay_and_history(panels, context, qtbot):
+    models, results = panels
+    volume = mr_volume()
+    context.set_volume(mr_series(volume), volume)
+    overlays = []
+    context.scan_overlay_changed.connect(lambda name, spec: overlays.append((name, spec)))
+    saved = run_model(models, LESION_3D, qtbot)
+    p = saved.prediction
+
+    # the result shown, with its bars, notices and regions
+    assert results.shown is saved
+    assert len(results.bars.bars) == 2 and sum(results.bars.shown_percentages) == 100
+    assert [b.value for b in results.bars.bars] == pytest.approx(p.probabilities)
+    assert results.bars.shown_percentages[p.labels.index(p.top_label)] == max(results.bars.shown_percentages)
+    assert "Not for diagnostic use" in results.disclaimer.text() and results.disclaimer.isVisible()
+    assert results.synthetic_label.isVisible() and "synthetic" in results.synthetic_label.text()
+    assert f"Most likely: {p.top_label}" in results.top_label.text()
+    assert "a bright round lesion" in " ".join(
+        w.text() for w in results.bars.findChildren(type(results.top_label)))
+    assert "Grad-CAM" in results.method_label.text() and p.saliency_regions
+    assert p.saliency_regions[0] in results.regions_label.text()
+
+    # the overlay on the volume's grid
+    name, spec = overlays[-1]
+    assert name == OVERLAY_NAME and spec["kind"] == "heatmap"
+    assert spec["data"].shape == volume.shape and 0.0 <= spec["data"].min() <= spec["data"].max() <= 1.0
+    results.opacity_slider.setValue(80)
+    results.colormap_combo.setCurrentIndex(results.colormap_combo.findData("turbo"))
+    qtbot.waitUntil(lambda: overlays[-1][1] is not None and overlays[-1][1]["opacity"] == 0.8
+                    and overlays[-1][1]["colormap"] == "turbo", timeout=2000)
+    results.overlay_box.setChecked(False)
+    qtbot.waitUntil(lambda: overlays[-1] == (OVERLAY_NAME, None), timeout=2000)
+    results.overlay_box.setChecked(True)
+
+    # saved in the database, with the map beside it
+    rows = context.store.list_results(context.session_id)
+    assert len(rows) == 1 and rows[0]["result"]["top_label"] == p.top_label
+    assert (paths.data_dir() / rows[0]["result"]["saliency_file"]).is_file()
+
+    # the patient is closed and opened again: the result is listed and shown from the database
+    first = context.patient
+    context.set_patient(context.store.upsert_patient("P-8", "Other^Pat"))
+    assert results.shown is None and results.history.count() == 0
+    context.set_patient(context.store.get_patient(first.id))
+    qtbot.waitUntil(lambda: results.shown is not None, timeout=10000)
+    assert results.history.count() == 1 and results.shown.result_id == saved.result_id
+    reread = results.shown.prediction.saliency
+    assert reread.shape == volume.shape and np.abs(reread - p.saliency).max() <= 1 / 255 + 1e-6
+    qtbot.waitUntil(lambda: overlays[-1][1] is not None, timeout=2000)
+    assert overlays[-1][1]["data"].shape == volume.shape
+
+
+def test_a_map_of_another_scan_is_not_drawn_on_the_open_one(panels, context, qtbot):
+    models, results = panels
+    volume = mr_volume()
+    context.set_volume(mr_series(volume), volume)
+    run_model(models, LESION_3D, qtbot)
+    other = mr_volume(uid="9.9.9")
+    overlays = []
+    context.scan_overlay_changed.connect(lambda name, spec: overlays.append((name, spec)))
+    context.set_volume(mr_series(other), other)
+    qtbot.waitUntil(lambda: bool(overlays), timeout=2000)
+    assert overlays[-1] == (OVERLAY_NAME, None)
+    assert "Open the scan this result was computed on" in results.overlay_note.text()
+
+
+def test_warnings_inputs_and_contributions_are_shown_beside_the_result(panels, context, qtbot):
+    models, results = panels
+    for day, mmse, moca in (("2021-01-10", 29, 27), ("2022-01-12", 26, 23), ("2023-01-15", 24, 20)):
+        context.store.add_visit(context.patient.id, day, mmse=mmse, moca=moca)
+    volume = mr_volume()  # 12 slices: the MCI model cannot use it, the history still counts
+    context.set_volume(mr_series(volume), volume)
+    saved = run_model(models, MCI, qtbot)
+    p = saved.prediction
+    assert p.inputs_used == ["clinical_scores"]
+    assert any("scan was not used" in w for w in p.warnings)
+    assert results.warnings_label.isVisible()
+    assert all(w in results.warnings_label.text() for w in p.warnings)
+    assert "Cognitive scores" in results.inputs_label.text()
+    assert set(results.contributions.bars) == set(p.contributions)
+    assert len(results.bars.bars) == 3 and sum(results.bars.shown_percentages) == 100
+    assert "3 visits" in results.input_label.text()
+
+
+def _audio_prediction(times, freqs) -> Prediction:
+    saliency = np.zeros((len(freqs), len(times)), np.float32)
+    saliency[10:20, 100:140] = 1.0
+    cycles = [{"index": 0, "start_s": 0.0, "end_s": 2.5, "label": "normal", "probability": 0.8,
+               "evidence": "no crackle or wheeze evidence"},
+              {"index": 1, "start_s": 2.5, "end_s": 5.0, "label": "wheeze", "probability": 0.7,
+               "evidence": "wheeze evidence at 2.00-2.80 s, 300-450 Hz"}]  # fmt: skip
+    return Prediction(
+        model_name=RESP, version="0.1.0", labels=["normal", "crackle", "wheeze", "both"],
+        descriptions=["none", "crackles", "wheezes", "both"], probabilities=[0.2, 0.1, 0.6, 0.1],
+        top_label="wheeze", top_probability=0.6, synthetic_training_data=True, saliency=saliency,
+        saliency_space="spectrogram", saliency_method="gradcam",
+        saliency_regions=["2.00-2.80 s, 300-450 Hz"],
+        saliency_axes={"times_s": list(times), "frequencies_hz": list(freqs)},
+        details={"cycles": cycles, "summary": "wheezes in 1 of 2 cycles"},
+    )  # fmt: skip
+
+
+def test_audio_saliency_is_drawn_over_the_recordings_spectrogram(panels, context, qtbot, tmp_path):
+    _, results = panels
+    rate = 8000
+    t = np.arange(5 * rate) / rate
+    wav = tmp_path / "chest.wav"
+    soundfile.write(wav, (0.2 * np.sin(2 * np.pi * 400 * t)).astype(np.float32), rate)
+    times = np.arange(250) * 0.02
+    from stethoscan.training.respiratory_features import PatchSpec
+
+    freqs = PatchSpec().mel_frequencies_hz()  # the package's bands (48, 50-2000 Hz)
+    emitted = []
+    context.scan_overlay_changed.connect(lambda *args: emitted.append(args))
+    results.show_result(SavedPrediction(1, _audio_prediction(times, freqs),
+                                        {"recording_path": str(wav), "text": "chest.wav"}))  # fmt: skip
+    view = results.spectrogram
+    assert view is not None and view.isVisible() and emitted == []  # nothing sent to the scan viewer
+    assert view.overlay.image.shape == (48, 250)
+    qtbot.waitUntil(lambda: view.background.image is not None, timeout=20000)
+    background = view.background.image
+    assert background.shape[0] == 48
+    assert int(np.argmax(background.mean(axis=1))) == int(np.argmin(np.abs(freqs - 400)))  # the 400 Hz tone
+    ticks = [label for _, label in view.plot.getAxis("left")._tickLevels[0]]
+    assert "100" in ticks and "1000" in ticks
+    assert results.cycles_table.rowCount() == 2
+    assert results.cycles_table.item(1, 3).text().startswith("wheeze evidence at 2.00-2.80 s")
+    assert "wheezes in 1 of 2 cycles" in results.sections["cycles"].text()
+    results.overlay_box.setChecked(False)
+    assert not view.overlay.isVisible()
+    results.opacity_slider.setValue(30)
+    assert view.overlay.opacity() == pytest.approx(0.3)
