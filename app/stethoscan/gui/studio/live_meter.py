@@ -2,7 +2,7 @@
 
 The numbers come from :class:`stethoscan.audio.level_metering.LevelMeter`; this widget only
 paints them. The scale runs from :data:`SCALE_FLOOR_DBFS` to 0 dBFS with labelled ticks; the
-shaded band marks the level a voice or breath take should reach (:data:`GOOD_RANGE_DBFS`). The
+green bracket marks the level a voice or breath take should reach (:data:`GOOD_RANGE_DBFS`). The
 clip light stays red once the sound reached full scale, until it is clicked.
 """
 
@@ -24,7 +24,7 @@ FALL_DB_PER_S = 24.0  # how fast the bars fall after a loud moment (peak program
 
 _BACKGROUND = QColor("#0f1215")
 _TROUGH = QColor("#181c21")
-_GOOD_BAND = QColor(89, 194, 122, 28)
+_GOOD_BAND = QColor(89, 194, 122, 170)
 _TEXT = QColor("#c8ced6")
 _DIM = QColor("#7d8590")
 _BAR = QColor("#4fc1b0")
@@ -51,7 +51,7 @@ class LevelMeterWidget(QWidget):
         self.setMinimumSize(92, 200)
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
         self.setToolTip("Input level in dBFS (0 = the loudest the microphone can record).\n"
-                        "Aim for peaks in the shaded band; the number is the loudest peak of the take.\n"
+                        "Aim for peaks beside the green bracket; the number is the loudest peak of the take.\n"
                         "Click CLIP to reset the clip light.")
         self._meter: LevelMeter | None = None
         self.reading: LevelReading | None = None
@@ -109,7 +109,7 @@ class LevelMeterWidget(QWidget):
 
     def _bar_rect(self) -> QRectF:
         top, bottom = 40.0, self.height() - 46.0
-        return QRectF(self.width() - 40.0, top, 28.0, max(bottom - top, 10.0))
+        return QRectF(self.width() - 42.0, top, 28.0, max(bottom - top, 10.0))
 
     def _y(self, dbfs: float, bar: QRectF) -> float:
         level = min(max(dbfs, SCALE_FLOOR_DBFS), 0.0)
@@ -151,19 +151,22 @@ class LevelMeterWidget(QWidget):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(_TROUGH)
         painter.drawRect(bar)
-        good = QRectF(bar.left(), self._y(GOOD_RANGE_DBFS[1], bar), bar.width(),
-                      self._y(GOOD_RANGE_DBFS[0], bar) - self._y(GOOD_RANGE_DBFS[1], bar))
-        painter.setBrush(_GOOD_BAND)
-        painter.drawRect(good)
+        top, bottom = self._y(GOOD_RANGE_DBFS[1], bar), self._y(GOOD_RANGE_DBFS[0], bar)
+        painter.setBrush(_GOOD_BAND)  # a bracket right of the bar: where the peaks should land
+        painter.drawRoundedRect(QRectF(bar.right() + 3, top, 4, bottom - top), 2, 2)
         font = QFont(self.font())
         font.setPointSizeF(8.5)
         painter.setFont(font)
         metrics = painter.fontMetrics()
+        last_label_y = -1e9
         for tick in TICKS_DBFS:
             y = self._y(tick, bar)
             painter.setPen(QPen(_DIM, 1))
             painter.drawLine(int(bar.left() - 6), int(y), int(bar.left() - 1), int(y))
-            text = f"{tick:d}"
+            if y - last_label_y < metrics.height():  # a short meter labels fewer ticks
+                continue
+            last_label_y = y
+            text = f"{tick:d}".replace("-", "−")
             painter.setPen(_TEXT)
             painter.drawText(int(bar.left() - 9 - metrics.horizontalAdvance(text)),
                              int(y + metrics.ascent() / 2 - 1), text)

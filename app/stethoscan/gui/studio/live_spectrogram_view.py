@@ -68,6 +68,8 @@ class LiveSpectrogramView(pg.PlotWidget):
         self.image.setColorMap(pg.colormap.get(COLOUR_MAP))
         plot.addItem(self.image)
         plot.setXRange(-self.window_s, 0.0, padding=0.0)
+        plot.setYRange(0.0, N_MELS, padding=0.0)
+        plot.getAxis("left").setTicks([[]])  # Hz labels come with the first spectrogram
         self.setMinimumHeight(140)
         self.setToolTip("Mel spectrogram of the last seconds: brighter = louder "
                         f"({self.levels[0]:g} to {self.levels[1]:g} dB re full scale).")

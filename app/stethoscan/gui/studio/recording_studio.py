@@ -115,6 +115,7 @@ def _button(text: str, name: str, shortcut: str, tip: str) -> QPushButton:
     button.setShortcut(shortcut)
     button.setToolTip(f"{tip} ({shortcut})")
     button.setMinimumHeight(34)
+    button.setStyleSheet("QPushButton { padding: 5px 8px; }")
     return button
 
 
@@ -181,6 +182,7 @@ class RecordingStudio(QWidget):
         self.patient_label = QLabel()
         self.patient_label.setObjectName("studioPatient")
         self.patient_label.setStyleSheet("font-size: 11pt;")
+        self.patient_label.setWordWrap(True)
         device_row = QHBoxLayout()
         self.device_label = QLabel()
         self.device_label.setObjectName("studioDevice")
@@ -243,7 +245,7 @@ class RecordingStudio(QWidget):
         row = QHBoxLayout()
         self.record_button = _button("● Record", "recordButton", "Ctrl+R", "Record a take")
         self.record_button.setStyleSheet(
-            "#recordButton { color: #ff8a75; font-weight: 600; font-size: 11pt; }"
+            "#recordButton { color: #ff8a75; font-weight: 600; font-size: 11pt; padding: 5px 8px; }"
             "#recordButton:disabled { color: #6b737d; }")
         self.pause_button = _button("Pause", "pauseButton", "Ctrl+P", "Pause or resume")
         self.stop_button = _button("■ Stop", "stopButton", "Ctrl+S", "Stop and save the take")
@@ -302,13 +304,15 @@ class RecordingStudio(QWidget):
         return row
 
     def _warm_up(self) -> None:
-        job = self.context.workers.submit("Preparing the live spectrogram", prepare_spectrogram,
+        job = self.context.workers.submit("Preparing the recording studio", prepare_spectrogram,
                                           self.context.settings.audio.sample_rate_hz)
         job.finished.connect(self._keep_spare_spectrogram)
         self._warm_job = job
 
     def _keep_spare_spectrogram(self, spectrogram: LiveSpectrogram) -> None:
         self._spare_spectrogram = spectrogram
+        if self.phase == "idle" and self.spectrogram.column_count == 0:
+            self.spectrogram.start(spectrogram)  # empty, but with its Hz axis
 
     # -- lines of text ------------------------------------------------------------------------
     def task(self) -> RecordingTask | None:
@@ -353,7 +357,7 @@ class RecordingStudio(QWidget):
         else:
             name = patient.display_name or patient.patient_key
             session = self.context.session_id
-            where = f"session {session}" if session else "a new session starts with the first take"
+            where = f"session {session}" if session else "new session with the first take"
             self.patient_label.setText(f"<b>{name}</b> <span style='color:#8d96a0'>· {where}</span>")
         self._refresh_take_counter()
 
