@@ -175,9 +175,12 @@ def test_model_results_show_probabilities_evidence_and_notices(qtbot):
     ]
     view.set_results(rows, "")
     assert view.table.rowCount() == 2
-    assert view.table.item(0, 2).text().startswith("wheeze 70 %")
-    assert view.table.item(1, 1).text() == "normal" and view.table.item(1, 2).text() == "normal 90 % · wheeze 10 %"
+    assert view.table.item(0, 2).text() == "70 %"
+    assert view.table.item(0, 2).toolTip() == "wheeze 70 % · normal 20 % · crackle 10 %"
+    assert view.table.item(1, 1).text() == "normal" and view.table.item(1, 2).toolTip() == "normal 90 % · wheeze 10 %"
     assert "400 Hz" in view.table.item(0, 3).text()
+    view.table.selectRow(0)
+    assert view.details.text().startswith("wheeze 70 %") and "400 Hz" in view.details.text()
     assert "Not for diagnostic use" in view.notice.text() and "synthetic" in view.notice.text()
     assert "normal: 1" in view.summary.text() and "wheeze: 1" in view.summary.text()
     view.set_results([], "The respiratory sound model is not installed in this build.")

@@ -23,8 +23,22 @@ OUT = "test-artifacts/screenshots"
 
 
 @pytest.fixture
-def themed_view(qapp, qtbot, tmp_path):
+def app_theme(qapp):
+    """The application's theme for these screenshots, undone afterwards for the other tests."""
+    import pyqtgraph as pg
+
+    options = {k: pg.getConfigOption(k) for k in ("imageAxisOrder", "background", "foreground")}
+    style, palette, sheet = qapp.style().name(), qapp.palette(), qapp.styleSheet()
     apply_theme(qapp)
+    yield
+    pg.setConfigOptions(**options)
+    qapp.setStyleSheet(sheet)
+    qapp.setPalette(palette)
+    qapp.setStyle(style)
+
+
+@pytest.fixture
+def themed_view(app_theme, qtbot, tmp_path):
     workers = Workers()
     store = PatientStore(tmp_path / "patients.sqlite3")
     context = AppContext(Settings(), store, workers)

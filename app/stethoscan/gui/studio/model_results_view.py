@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-COLUMNS = ("Cycle (s)", "Finding", "Probabilities", "Evidence")
+COLUMNS = ("Cycle (s)", "Finding", "Probability", "Evidence")
 DISCLAIMER = "Not for diagnostic use"
 SYNTHETIC_NOTICE = ("The model was trained on synthetic breath sounds (adventitious sounds "
                     "synthesised from their acoustic definitions), not on patients.")
@@ -37,16 +37,21 @@ def as_row(result: Any) -> dict[str, Any]:
     return dict(vars(result))
 
 
-def probabilities_text(row: dict[str, Any]) -> str:
+def probability_pairs(row: dict[str, Any]) -> list[tuple[str, float]]:
+    """(label, probability) pairs, most probable first."""
     probs = row.get("probabilities")
     if isinstance(probs, dict):
         pairs = list(probs.items())
     elif isinstance(probs, list | tuple) and isinstance(row.get("labels"), list | tuple):
         pairs = list(zip(row["labels"], probs, strict=False))
     else:
-        return ""
+        return []
     pairs = [(str(k), float(v)) for k, v in pairs if isinstance(v, int | float) and math.isfinite(v)]
-    return " · ".join(f"{k} {v * 100:.0f} %" for k, v in sorted(pairs, key=lambda kv: -kv[1]))
+    return sorted(pairs, key=lambda kv: -kv[1])
+
+
+def probabilities_text(row: dict[str, Any]) -> str:
+    return " · ".join(f"{k} {v * 100:.0f} %" for k, v in probability_pairs(row))
 
 
 def notice_text(rows: list[dict[str, Any]]) -> str:
@@ -76,6 +81,11 @@ class ModelResultsView(QWidget):
         self.table.setAlternatingRowColors(True)
         self.table.setWordWrap(True)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.itemSelectionChanged.connect(self._show_details)
+        self.details = QLabel("")
+        self.details.setWordWrap(True)
+        self.details.setObjectName("browserSummary")
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
@@ -84,12 +94,16 @@ class ModelResultsView(QWidget):
         layout.addWidget(self.notice)
         layout.addWidget(self.summary)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.details)
+        self._rows: list[dict[str, Any]] = []
         self.set_results([], "")
 
     def set_results(self, results: list[Any], status: str, summary: str = "") -> None:
         """Show the per-cycle rows; ``status`` explains an empty table (model missing, not run);
         ``summary`` is the workflow's sentence for the recording (else one is made from the rows)."""
         rows = [as_row(r) for r in results]
+        self._rows = rows
+        self.details.setText("Select a cycle to see all its probabilities and the evidence." if rows else "")
         self.notice.setText(notice_text(rows))
         self.summary.setText(status if not rows else summary or _summary(rows))
         self.table.setRowCount(len(rows))
@@ -98,11 +112,21 @@ class ModelResultsView(QWidget):
             times = f"{start:.2f}–{end:.2f}" if isinstance(start, int | float) and isinstance(end, int | float) else ""
             label = row.get("label") or row.get("top_label") or ""
             evidence = row.get("evidence") or row.get("explanation") or ""
-            for col, text in enumerate((times, str(label), probabilities_text(row), str(evidence))):
+            pairs = probability_pairs(row)
+            top = f"{pairs[0][1] * 100:.0f} %" if pairs else ""
+            for col, text in enumerate((times, str(label), top, str(evidence))):
                 item = QTableWidgetItem(text)
-                item.setToolTip(text)
+                item.setToolTip(probabilities_text(row) if col == 2 else text)
                 self.table.setItem(i, col, item)
         self.table.resizeRowsToContents()
+
+    def _show_details(self) -> None:
+        rows = {index.row() for index in self.table.selectionModel().selectedRows()}
+        if len(rows) != 1 or min(rows) >= len(self._rows):
+            return
+        row = self._rows[min(rows)]
+        evidence = row.get("evidence") or row.get("explanation") or ""
+        self.details.setText(f"{probabilities_text(row)}. {evidence}".strip())
 
 
 def _summary(rows: list[dict[str, Any]]) -> str:
