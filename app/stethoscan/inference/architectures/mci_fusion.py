@@ -9,7 +9,8 @@ Inputs (keyword tensors, any may be None):
 - ``static``: (batch, static_features) age, sex, education with "known" flags.
 
 Image branch: a small 3D CNN (stride-2 stem and max-pool to 1/4 resolution, two 3x3x3 conv
-blocks, max-pool, one more block, global mean; BatchNorm).
+blocks, max-pool, one more block; BatchNorm), pooled by a global mean plus a 2 x 2 x 2 grid of
+regional means (the inputs are roughly aligned, so where a change lies matters).
 History branch: a GRU over the visits (last valid step) joined with an MLP of the static
 features. Each branch gives an embedding; a missing branch (input None, or dropped in training
 through ``drop_image``/``drop_history``) is replaced by a learned "missing" embedding, so the
@@ -39,7 +40,7 @@ def _block(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
 class MciFusion(nn.Module):
     def __init__(
         self,
-        widths: tuple[int, ...] = (16, 32, 32, 64),
+        widths: tuple[int, ...] = (12, 16, 32, 48),
         hidden: int = 32,
         embed: int = 32,
         n_classes: int = 3,
@@ -59,7 +60,8 @@ class MciFusion(nn.Module):
                 nn.Sequential(nn.MaxPool3d(2), _block(w[2], w[3])),
             ]
         )
-        self.image_head = nn.Sequential(nn.Dropout(dropout), nn.Linear(w[3], embed), nn.ReLU())
+        self.regional_pool = nn.AdaptiveAvgPool3d(2)
+        self.image_head = nn.Sequential(nn.Dropout(dropout), nn.Linear(9 * w[3], embed), nn.ReLU())
         self.gru = nn.GRU(visit_features, hidden, batch_first=True)
         self.no_visits = nn.Parameter(torch.zeros(hidden))
         self.static_mlp = nn.Sequential(nn.Linear(static_features, 16), nn.ReLU())
@@ -75,7 +77,8 @@ class MciFusion(nn.Module):
         x = image
         for block in self.image_blocks:
             x = block(x)
-        return self.image_head(x.mean(dim=(2, 3, 4)))
+        pooled = torch.cat([x.mean(dim=(2, 3, 4)), self.regional_pool(x).flatten(1)], dim=1)
+        return self.image_head(pooled)
 
     def history_embedding(
         self,
@@ -101,15 +104,11 @@ class MciFusion(nn.Module):
             static = torch.zeros(batch, self.static_features, device=state.device)
         return self.history_head(torch.cat([state, self.static_mlp(static)], dim=1))
 
-    def forward(
-        self,
-        image: torch.Tensor | None = None,
-        visits: torch.Tensor | None = None,
-        visit_mask: torch.Tensor | None = None,
-        static: torch.Tensor | None = None,
-        drop_image: torch.Tensor | None = None,
-        drop_history: torch.Tensor | None = None,
-    ) -> torch.Tensor:
+    def embeddings(self, image: torch.Tensor | None = None, visits: torch.Tensor | None = None,
+                   visit_mask: torch.Tensor | None = None, static: torch.Tensor | None = None,
+                   drop_image: torch.Tensor | None = None,
+                   drop_history: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Image and history embeddings, the "missing" ones where an input is absent/dropped."""
         batch = _batch_size(image, visits, static)
         device = self.missing_image.device
         if image is not None:
@@ -121,14 +120,22 @@ class MciFusion(nn.Module):
         else:
             hist = self.missing_history.expand(batch, -1)
         if drop_image is not None:
-            img = torch.where(
-                drop_image.view(-1, 1).to(device), self.missing_image.expand_as(img), img
-            )
+            img = torch.where(drop_image.view(-1, 1).to(device), self.missing_image.expand_as(img), img)
         if drop_history is not None:
-            hist = torch.where(
-                drop_history.view(-1, 1).to(device), self.missing_history.expand_as(hist), hist
-            )
+            hist = torch.where(drop_history.view(-1, 1).to(device),
+                               self.missing_history.expand_as(hist), hist)
+        return img, hist
+
+    def fuse(self, img: torch.Tensor, hist: torch.Tensor) -> torch.Tensor:
+        """Logits from the two embeddings."""
         return self.head(torch.cat([img, hist], dim=1))
+
+    def forward(self, image: torch.Tensor | None = None, visits: torch.Tensor | None = None,
+                visit_mask: torch.Tensor | None = None, static: torch.Tensor | None = None,
+                drop_image: torch.Tensor | None = None,
+                drop_history: torch.Tensor | None = None) -> torch.Tensor:
+        return self.fuse(*self.embeddings(image, visits, visit_mask, static, drop_image,
+                                          drop_history))
 
 
 def _batch_size(*tensors: torch.Tensor | None) -> int:

@@ -23,18 +23,26 @@ def _as_targets(target: int | Sequence[int] | torch.Tensor, batch: int, device) 
 def layer_activation_and_gradient(
     forward: Callable[[], torch.Tensor], layer: nn.Module, target: Any
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Run ``forward()`` and return the layer's output and d(target score)/d(output)."""
+    """Run ``forward()`` and return the layer's output and d(target score)/d(output).
+
+    Layers before ``layer`` run with autograd off; the hook switches it on, so only the layers
+    after it are recorded (and later differentiated).
+    """
     captured: dict[str, torch.Tensor] = {}
 
     def hook(_module: nn.Module, _inputs: Any, output: torch.Tensor) -> torch.Tensor:
         leaf = output.detach().requires_grad_(True)
         captured["activation"] = leaf
+        torch.set_grad_enabled(True)
         return leaf.clone()  # later in-place ops must not touch the leaf
 
     handle = layer.register_forward_hook(hook)
     try:
-        with torch.inference_mode(False), torch.enable_grad():
+        with torch.inference_mode(False), torch.no_grad():
             logits = forward()
+        if "activation" not in captured:
+            raise ValueError("the Grad-CAM layer was not used by the model's forward pass")
+        with torch.enable_grad():
             targets = _as_targets(target, logits.shape[0], logits.device)
             score = logits.gather(1, targets.view(-1, 1)).sum()
             (gradient,) = torch.autograd.grad(score, captured["activation"])
