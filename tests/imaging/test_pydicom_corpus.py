@@ -303,5 +303,6 @@ def test_jpeg2000_matches_a_second_decoder():
         ours = decode_frame(ds, 0, path=str(path)).pixels  # GDCM, pydicom's first J2K plugin
         theirs = pixel_array(ds, index=index, decoding_plugin="pylibjpeg")
         np.testing.assert_array_equal(ours, theirs, err_msg=f"{name} vs pylibjpeg")
-        threaded = decode_frame(ds, 0, path=str(path), threads=2).pixels  # Pillow, GIL-free
-        np.testing.assert_array_equal(ours, threaded, err_msg=f"{name} vs Pillow")
+        if ours.shape[0] * ours.shape[1] <= 1_000_000:  # third decoder on the smaller images
+            threaded = decode_frame(ds, 0, path=str(path), threads=2).pixels  # Pillow
+            np.testing.assert_array_equal(ours, threaded, err_msg=f"{name} vs Pillow")
