@@ -55,8 +55,9 @@ class _Span:
         self.regions = [self._region(i) for i in range(len(plots))]
         for plot, region in zip(plots, self.regions, strict=True):
             plot.addItem(region)
-        # Saved markers' labels sit one line below proposals', so overlapping spans stay readable.
-        self.text = pg.TextItem(anchor=(0, 0) if marker.proposed else (0, -1.15))
+        # Labels are stacked in rows (proposals on the first) so overlapping spans stay readable.
+        self.text_row = 0 if marker.proposed else 1
+        self.text = pg.TextItem(anchor=(0, -1.15 * self.text_row))
         font = QFont()
         font.setPointSizeF(8.0)
         font.setBold(True)
@@ -86,18 +87,19 @@ class _Span:
                 line.setPen(pg.mkPen(colour, width=2.0 if highlighted else 1.2, style=style))
                 line.setHoverPen(pg.mkPen(colour, width=2.5))
         self.text.setColor(colour)
-        self.text.setAnchor((0, 0) if self.marker.proposed else (0, -1.15))
         self.place_text()
 
     def place_text(self) -> None:
         """Put the label at the span's top left, shortened (or hidden) to fit the span's width."""
         plot = self.plots[0]
         top = plot.viewRange()[1][1]
+        self.text.setAnchor((0, -1.15 * self.text_row))
         self.text.setPos(self.marker.start_s, top)
         seconds_per_px = plot.vb.viewPixelSize()[0] or 1.0
         width_px = (self.marker.end_s - self.marker.start_s) / seconds_per_px - 6
         suffix = " ?" if self.marker.proposed else ""
-        for candidate in (f"{self.marker.label}{suffix}", f"{self.marker.label[:3]}{suffix}", ""):
+        label = self.marker.label
+        for candidate in (f"{label}{suffix}", f"{label.split()[0]}{suffix}", f"{label[:3]}{suffix}", ""):
             if self.metrics.horizontalAdvance(candidate) <= width_px or not candidate:
                 self.text.setText(candidate)
                 return
@@ -128,6 +130,7 @@ class MarkerLayer(QObject):
         self.markers: list[ReviewMarker] = []
         self.highlighted: ReviewMarker | None = None
         plots[0].sigRangeChanged.connect(self._place_texts)
+        self.changed.connect(self._place_texts)
         plots[0].vb.sigResized.connect(self._place_texts)
 
     # -- queries ------------------------------------------------------------------------------
@@ -270,5 +273,18 @@ class MarkerLayer(QObject):
             self.set_times(span.marker, start, end)
 
     def _place_texts(self) -> None:
+        self._assign_text_rows()
         for span in self._spans.values():
             span.place_text()
+
+    def _assign_text_rows(self) -> None:
+        """Proposals on row 0; each saved marker on the first row free at its start."""
+        row_ends: list[float] = []
+        for marker in self.saved:  # sorted by start
+            row = next((i for i, end in enumerate(row_ends) if end <= marker.start_s + 1e-9), len(row_ends))
+            if row == len(row_ends):
+                row_ends.append(marker.end_s)
+            row_ends[row] = marker.end_s
+            self._spans[id(marker)].text_row = 1 + min(row, 3)
+        for marker in self.proposals:
+            self._spans[id(marker)].text_row = 0

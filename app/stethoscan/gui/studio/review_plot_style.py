@@ -41,7 +41,13 @@ def edges_only(region: pg.LinearRegionItem) -> pg.LinearRegionItem:
 
 
 def label_colour(label: str) -> QColor:
-    return QColor(LABEL_COLOURS.get(label, CUSTOM))
+    """The colour of a marker label; plurals and "breathing cycle" count as their base label."""
+    key = label.strip().lower()
+    if key not in LABEL_COLOURS and key.endswith("s"):
+        key = key[:-1]
+    if "cycle" in key:
+        key = "cycle"
+    return QColor(LABEL_COLOURS.get(key, CUSTOM))
 
 
 def style_plot(plot: pg.PlotItem, left_label: str, bottom_label: str | None = "Time (s)") -> None:
