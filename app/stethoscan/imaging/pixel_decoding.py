@@ -249,8 +249,8 @@ def _validate_image(ds: Dataset, frame: int | None) -> int:
     if not has_pixel_data(ds):
         if ds.get("Rows") and ds.get("Columns"):
             raise DicomError(
-                "The file describes an image but its pixel data is missing or cut off: it is "
-                "probably truncated. Copy it again from the original source."
+                "The file describes an image but its pixel data is missing: the file was cut "
+                "short or its pixels were removed. Copy it again from the original source."
             )
         if len(ds) == 0:
             raise DicomError("No DICOM element of this file could be read: it is truncated or "
