@@ -130,6 +130,7 @@ def test_waveform_levels_keep_every_peak_of_a_long_recording():
     levels = WaveformLevels(samples, 48000)
     x, y = levels.visible_curve(0.0, levels.duration_s, 1000)
     assert y.size <= 8000 and y.max() == pytest.approx(0.93)
+    assert 0.1 < levels.typical_peak < 0.3  # the plot's scale ignores the single click
     x, y = levels.visible_curve(257.0, 258.0, 1000)
     inside = (x >= 257.0) & (x <= 258.0)
     exact = samples[257 * 48000 : 258 * 48000]
