@@ -91,8 +91,7 @@ def extract_zip_package(zip_path: Path, cache_dir: Path | None = None) -> Path:
     try:
         with zipfile.ZipFile(zip_path) as archive:
             members = _safe_members(archive, zip_path.name)
-            if not target.with_name(target.name + ".complete").exists():
-                _extract_members(archive, members, target)
+            _extract_members(archive, members, target)  # afresh: a cached copy may be altered
     except zipfile.BadZipFile as exc:
         raise ModelPackageError(
             f"{zip_path.name} is not a readable zip file ({exc}); choose the package folder or "
@@ -137,7 +136,6 @@ def _extract_members(
         destination.parent.mkdir(parents=True, exist_ok=True)
         with archive.open(info) as source, open(destination, "wb") as sink:
             shutil.copyfileobj(source, sink, 1 << 20)
-    target.with_name(target.name + ".complete").write_text("ok", encoding="utf-8")
 
 
 def _package_root(folder: Path, label: str) -> Path:
