@@ -469,3 +469,15 @@ def test_a_single_image_has_no_three_plane_view_or_cine(viewer):
     assert not viewer.actions_["three_plane"].isEnabled() and not viewer.actions_["cine"].isEnabled()
     viewer.show_volume(ct_volume(), series_for(CT_SHAPE[0]))
     assert viewer.actions_["three_plane"].isEnabled() and viewer.actions_["cine"].isEnabled()
+
+
+def test_viewer_settings_are_used_and_remembered(context, qtbot):
+    context.settings.viewer.show_overlay = False
+    context.settings.viewer.interpolate = False
+    widget = ScanViewer(context)
+    qtbot.addWidget(widget)
+    assert not widget.actions_["overlay_text"].isChecked() and not widget.state.show_overlay_text
+    assert not widget.planes.main.painter.text_visible and not widget.planes.main.image_item.smooth
+    show_ct(widget)
+    widget.actions_["overlay_text"].trigger()
+    assert context.settings.viewer.show_overlay and widget.planes.main.painter.text_visible

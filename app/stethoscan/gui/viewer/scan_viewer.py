@@ -47,6 +47,7 @@ class ScanViewer(QWidget):
         self.actions_ = create_viewer_actions(self)
         self._build()
         self._connect()
+        self._apply_viewer_settings()
         self.cine_timer = QTimer(self)
         self.cine_timer.timeout.connect(self._cine_step)
         context.scan_overlay_changed.connect(self._on_scan_overlay)
@@ -101,7 +102,7 @@ class ScanViewer(QWidget):
         a, s = self.actions_, self.state
         a["invert"].toggled.connect(s.set_invert)
         s.invert_changed.connect(a["invert"].setChecked)
-        a["overlay_text"].toggled.connect(s.set_overlay_text)
+        a["overlay_text"].toggled.connect(self._set_overlay_text)
         a["reset"].triggered.connect(self.reset)
         a["three_plane"].toggled.connect(self.planes.set_three_plane)
         a["cine"].toggled.connect(self.set_cine)
@@ -115,6 +116,19 @@ class ScanViewer(QWidget):
         s.preset_changed.connect(self._show_preset)
         self.fps_spin.valueChanged.connect(self._on_fps_changed)
         self.planes.cursor_reading.connect(self.cursor_reading)
+
+    def _apply_viewer_settings(self) -> None:
+        """Overlay text, scale bar and interpolation as the user last left them."""
+        viewer = self.context.settings.viewer
+        self.actions_["overlay_text"].setChecked(viewer.show_overlay)
+        self.state.set_overlay_text(viewer.show_overlay)
+        for view in self.planes.views:
+            view.painter.show_scale_bar = viewer.show_scale_bar
+            view.image_item.smooth = viewer.interpolate
+
+    def _set_overlay_text(self, visible: bool) -> None:
+        self.context.settings.viewer.show_overlay = bool(visible)
+        self.state.set_overlay_text(visible)
 
     def _set_enabled(self, enabled: bool) -> None:
         for action in self.actions_.values():
