@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from stethoscan import __version__
 
 COMMAND_MODULES = (
-    "stethoscan.commands.gui",
     "stethoscan.commands.dicom",
     "stethoscan.commands.audio",
     "stethoscan.commands.record",
@@ -37,6 +36,27 @@ def _import_optional(name: str):
         raise
 
 
+def _register_gui(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "gui", help="open the application window (default when no command is given)"
+    )
+    parser.add_argument(
+        "paths", nargs="*", metavar="PATH",
+        help="DICOM files, folders, DICOMDIR files or zip archives to open",
+    )
+    parser.add_argument("--demo", action="store_true", help="open the bundled demo patient")
+    # For the screenshot tests: grab the window after loading, save PNGs in this folder, quit.
+    parser.add_argument("--screenshot", metavar="DIR", default=None, help=argparse.SUPPRESS)
+    parser.set_defaults(func=_run_gui)
+
+
+def _run_gui(args: argparse.Namespace) -> int:
+    # The entry point sits above every layer; Qt is imported only when the window opens.
+    from stethoscan.gui.application import run_gui
+
+    return int(run_gui(list(args.paths), demo=bool(args.demo), screenshot_dir=args.screenshot))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stethoscan",
@@ -45,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"stethoscan {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _register_gui(subparsers)
     for name in COMMAND_MODULES:
         module = _import_optional(name)
         if module is not None:
@@ -52,11 +73,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _is_existing_path(arg: str) -> bool:
+    from pathlib import Path
+
+    return Path(arg).exists()
+
+
+def _command_names(parser: argparse.ArgumentParser) -> set[str]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return set(action.choices)
+    return set()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
         argv = ["gui", *argv]
+    elif _is_existing_path(argv[0]) and argv[0] not in _command_names(parser):
+        argv = ["gui", *argv]  # `stethoscan SCAN_FOLDER` opens it in the window
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)
     if func is None:

@@ -55,8 +55,8 @@ def _dark_fraction(image: QImage, x0: float, y0: float, x1: float, y1: float) ->
 
 def test_real_window_with_the_demo_patient(display, tmp_path):
     OUT.mkdir(parents=True, exist_ok=True)
-    for old in OUT.glob("*.png"):
-        old.unlink()
+    for old in (OUT / f"{name}.png" for name in ("main", "three_plane", "measurement")):
+        old.unlink(missing_ok=True)
     env = dict(os.environ, DISPLAY=display, QT_QPA_PLATFORM="xcb", STETHOSCAN_HOME=str(tmp_path))
     result = subprocess.run(
         [sys.executable, "-m", "stethoscan", "--demo", "--screenshot", str(OUT)],
