@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from stethoscan.audio.level_metering import FLOOR_DBFS, LevelMeter, LevelReading
@@ -59,6 +59,7 @@ class LevelMeterWidget(QWidget):
         self.bar_peak_dbfs = FLOOR_DBFS
         self.max_peak_dbfs = FLOOR_DBFS  # loudest peak since start()
         self.clipped = False
+        self._scale_cache: tuple[tuple[int, int, float], QPixmap] | None = None
 
     # -- data ---------------------------------------------------------------------------------
     def start(self, rate_hz: int) -> None:
@@ -125,18 +126,32 @@ class LevelMeterWidget(QWidget):
 
     # -- painting -----------------------------------------------------------------------------
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        painter.fillRect(self.rect(), _BACKGROUND)
+        painter = QPainter(self)  # no antialiasing: all but the clip light are upright rectangles
         bar = self._bar_rect()
+        painter.drawPixmap(0, 0, self._scale_pixmap(bar))
         self._paint_clip_light(painter)
-        self._paint_scale(painter, bar)
         self._paint_bars(painter, bar)
         self._paint_readout(painter, bar)
         painter.end()
 
+    def _scale_pixmap(self, bar: QRectF) -> QPixmap:
+        """The background, trough, bracket and labelled ticks, drawn once per size."""
+        ratio = self.devicePixelRatioF()
+        key = (self.width(), self.height(), ratio)
+        if self._scale_cache is None or self._scale_cache[0] != key:
+            pixmap = QPixmap(int(self.width() * ratio), int(self.height() * ratio))
+            pixmap.setDevicePixelRatio(ratio)
+            pixmap.fill(_BACKGROUND)
+            painter = QPainter(pixmap)
+            painter.setFont(self.font())
+            self._paint_scale(painter, bar)
+            painter.end()
+            self._scale_cache = (key, pixmap)
+        return self._scale_cache[1]
+
     def _paint_clip_light(self, painter: QPainter) -> None:
         rect = self.clip_rect()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         painter.setPen(QPen(_RED if self.clipped else QColor("#3a424c"), 1.2))
         painter.setBrush(_RED if self.clipped else _TROUGH)
         painter.drawRoundedRect(rect, 4, 4)
@@ -146,6 +161,7 @@ class LevelMeterWidget(QWidget):
         painter.setFont(font)
         painter.setPen(QColor("#ffffff") if self.clipped else _DIM)
         painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "CLIP")
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
 
     def _paint_scale(self, painter: QPainter, bar: QRectF) -> None:
         painter.setPen(Qt.PenStyle.NoPen)
@@ -153,7 +169,7 @@ class LevelMeterWidget(QWidget):
         painter.drawRect(bar)
         top, bottom = self._y(GOOD_RANGE_DBFS[1], bar), self._y(GOOD_RANGE_DBFS[0], bar)
         painter.setBrush(_GOOD_BAND)  # a bracket right of the bar: where the peaks should land
-        painter.drawRoundedRect(QRectF(bar.right() + 3, top, 4, bottom - top), 2, 2)
+        painter.drawRect(QRectF(bar.right() + 3, top, 4, bottom - top))
         font = QFont(self.font())
         font.setPointSizeF(8.5)
         painter.setFont(font)

@@ -31,7 +31,8 @@ def style_live_plot(plot: pg.PlotItem, left_label: str, show_time: bool) -> None
         axis = plot.getAxis(name)
         axis.setPen(pg.mkPen(AXIS_COLOUR))
         axis.setTextPen(pg.mkPen(TEXT_COLOUR))
-        axis.setStyle(tickFont=font, tickTextOffset=3)
+        # Ticks point outwards, so an axis never overlaps the plot and is not redrawn with it.
+        axis.setStyle(tickFont=font, tickTextOffset=3, tickLength=4)
         axis.enableAutoSIPrefix(False)
     plot.getAxis("left").setWidth(LEFT_AXIS_PX)
     plot.setLabel("left", left_label, color=TEXT_COLOUR, size="8pt")
@@ -53,7 +54,7 @@ class LiveWaveformView(pg.PlotWidget):
         self._dirty = False
         plot = self.getPlotItem()
         style_live_plot(plot, "Amplitude", show_time=False)
-        plot.showGrid(x=True, y=True, alpha=0.10)
+        plot.addItem(pg.InfiniteLine(0.0, angle=0, pen=pg.mkPen("#3a424c")))  # zero line
         plot.setXRange(-self.window_s, 0.0, padding=0.0)
         plot.setYRange(-1.0, 1.0, padding=0.08)
         plot.getAxis("left").setTicks([[(-1.0, "−1"), (-0.5, "−½"), (0.0, "0"), (0.5, "½"),

@@ -55,7 +55,8 @@ from stethoscan.workflows.recording_session import (
 )
 
 _log = logging.getLogger(__name__)
-REFRESH_MS = 33  # the live views and the event queue are drained at ~30 Hz
+REFRESH_MS = 33  # the live queue, the events and the meter: ~30 Hz
+PLOT_EVERY_TICKS = 2  # the waveform and spectrogram are redrawn at ~15 Hz (half the cost)
 CONFIRM_DISCARD_AFTER_S = 10.0  # discarding a longer take asks first
 FREE_PROMPT = "Free recording: press Record, and Stop when you have what you need."
 _LIVE_PHASES = ("starting", "recording", "paused", "finishing")
@@ -138,6 +139,7 @@ class RecordingStudio(QWidget):
         self._spare_spectrogram: LiveSpectrogram | None = None
         self._device_label = ""
         self._failure_shown = False
+        self._ticks = 0
         self._watched_window: QWidget | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
@@ -283,7 +285,7 @@ class RecordingStudio(QWidget):
         self.progress.setObjectName("takeProgress")
         self.progress.setTextVisible(False)
         self.progress.setMaximumHeight(6)
-        self.progress.setRange(0, 1000)
+        self.progress.setRange(0, 200)
         box.addLayout(row)
         box.addWidget(self.progress)
         return box
@@ -526,8 +528,10 @@ class RecordingStudio(QWidget):
             self.spectrogram.push(data)
         else:
             self.meter.decay(REFRESH_MS / 1000.0)
-        self.waveform.refresh()
-        self.spectrogram.refresh()
+        self._ticks += 1
+        if self._ticks % PLOT_EVERY_TICKS == 0:
+            self.waveform.refresh()
+            self.spectrogram.refresh()
         status = recorder.status()
         self._show_elapsed(status.elapsed_s)
         if status.overflows != self.overflows:
@@ -536,11 +540,16 @@ class RecordingStudio(QWidget):
             self._on_event(event)
 
     def _show_elapsed(self, elapsed_s: float) -> None:
+        # Only touch the widgets when what they show changes: a repaint of styled labels on
+        # every tick would cost more than all the live views together.
         self.elapsed_s = elapsed_s
-        self.elapsed_label.setText(f"{elapsed_s:.1f} s")
+        text = f"{elapsed_s:.1f} s"
+        if self.elapsed_label.text() != text:
+            self.elapsed_label.setText(text)
         task = get_task(self._take[1]) if self._take and self._take[1] != FREE_TASK else None
-        fraction = min(elapsed_s / task.record_s, 1.0) if task else 0.0
-        self.progress.setValue(int(fraction * 1000))
+        value = int(min(elapsed_s / task.record_s, 1.0) * self.progress.maximum()) if task else 0
+        if self.progress.value() != value:
+            self.progress.setValue(value)
 
     def _on_event(self, event: CaptureEvent) -> None:
         if event.kind == "started" and self.phase == "starting":
@@ -561,6 +570,8 @@ class RecordingStudio(QWidget):
         self.recorder = None
         self.last_result = result
         self.meter.decay(60.0)
+        self.waveform.refresh()
+        self.spectrogram.refresh()
         if result is None or result.path is None:
             if not self._failure_shown and result is not None:
                 self.banner.show_message(result.message, "warning")
