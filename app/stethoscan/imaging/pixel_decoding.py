@@ -210,10 +210,11 @@ def number_of_frames(ds: Dataset) -> int:
 
 
 # --- decoding ------------------------------------------------------------------------------
-def decode_file(path: str | os.PathLike[str], frame: int | None = None) -> DecodedImage:
+def decode_file(path: str | os.PathLike[str], frame: int | None = None,
+                threads: int = 1) -> DecodedImage:
     """Decode ``frame`` (0-based; None = the only or first frame) of the file at ``path``."""
     ds = read_dataset(path)
-    return decode_frame(ds, frame, path=str(path))
+    return decode_frame(ds, frame, path=str(path), threads=threads)
 
 
 def decode_frame(ds: Dataset, frame: int | None = None, path: str | None = None,
