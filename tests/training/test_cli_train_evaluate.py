@@ -87,3 +87,6 @@ def test_train_and_evaluate_on_an_icbhi_layout(shared_data, tmp_path):
     assert metrics["detection"]["wheeze"]["positives"] == 4
     assert metrics["detection"]["wheeze"]["auc"] is not None
     assert set(metrics["icbhi"]) == {"sensitivity", "specificity", "score"}
+    assert main(["evaluate", "--model", str(package), "--data", str(database), "--split", "test",
+                 "--out", str(tmp_path / "eval-test")]) == 0  # fmt: skip
+    assert json.loads((tmp_path / "eval-test" / "metrics.json").read_text())["n"] == 6

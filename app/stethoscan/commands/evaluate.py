@@ -10,7 +10,8 @@ Each evaluator is a function looked up lazily by module path and called as::
 
     run(model_name, out_dir, data_path=None, synthetic=None, seed=..., task=...) -> dict
 
-and must write the files above. The MCI helper plugs in ``stethoscan.workflows.evaluate_mci.run``
+and must write the files above. An evaluator that also accepts ``split`` ("train"/"test")
+supports ``--split``. The MCI helper plugs in ``stethoscan.workflows.evaluate_mci.run``
 under ``mci_fusion``; a pipeline whose evaluator module is not installed gets a clear message.
 """
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import json
 from pathlib import Path
 
@@ -41,6 +43,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, required=True, metavar="DIR")
     parser.add_argument("--seed", type=int, default=12345,
                         help="seed of the synthetic data (default 12345, unlike training's)")
+    parser.add_argument("--split", choices=("all", "train", "test"), default="all",
+                        help="only the recordings of this part of the data's official split "
+                        "(ICBHI_challenge_train_test.txt or a split column); default all")
     parser.add_argument("--json", action="store_true", help="print the headline figures as JSON")
     parser.set_defaults(func=_run)
 
@@ -87,8 +92,13 @@ def _run(args: argparse.Namespace) -> int:
     if args.data is not None and not args.data.exists():
         raise ValidationError(f"The data folder {args.data} does not exist.")
     evaluate = evaluator_for(_pipeline_of(args.model))
+    extra = {}
+    if args.split != "all":
+        if "split" not in inspect.signature(evaluate).parameters:
+            raise ValidationError("--split applies to respiratory models only; leave it out.")
+        extra["split"] = args.split
     report = evaluate(args.model, args.out, data_path=args.data, synthetic=args.synthetic,
-                      seed=args.seed, task=ConsoleTask("evaluate"))  # fmt: skip
+                      seed=args.seed, task=ConsoleTask("evaluate"), **extra)  # fmt: skip
     figures = _headline(report)
     if args.json:
         print(json.dumps(figures, indent=2))

@@ -89,30 +89,45 @@ def summary(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def load_cycles(data_path: Path | None, synthetic: int | None, spec: PatchSpec, seed: int,
-                task=None) -> CycleSet:  # fmt: skip
-    """Cycles of a data folder (ICBHI or CSV) or ``synthetic`` cycles drawn with ``seed``."""
+                task=None, split: str = "all") -> CycleSet:  # fmt: skip
+    """Cycles of a data folder (ICBHI or CSV) or ``synthetic`` cycles drawn with ``seed``.
+
+    ``split`` ("train" or "test") keeps the recordings the official ICBHI split file (or the
+    CSV's ``split`` column) assigns to that part; "all" keeps every recording.
+    """
+    from stethoscan.core.errors import TrainingDataError
     from stethoscan.training.icbhi_dataset import synthetic_recordings
 
     if synthetic:
         return extract_cycles(synthetic_recordings(int(synthetic), seed), spec, seed=seed,
                               boundary_jitter_s=0.15, task=task)  # fmt: skip
-    return extract_cycles(read_recordings(Path(data_path)), spec, task=task)
+    recordings = read_recordings(Path(data_path))
+    if split != "all":
+        recordings = [r for r in recordings if r.split == split]
+        if not recordings:
+            raise TrainingDataError(
+                f"No recording of {Path(data_path).name} is marked '{split}': add the official "
+                "ICBHI_challenge_train_test.txt (or a split column in labels.csv), or use --split all."
+            )
+    return extract_cycles(recordings, spec, task=task)
 
 
 def run(model_name: str, out_dir: Path, data_path: Path | None = None,
-        synthetic: int | None = None, seed: int = 12345, task=None) -> dict[str, Any]:  # fmt: skip
+        synthetic: int | None = None, seed: int = 12345, task=None,
+        split: str = "all") -> dict[str, Any]:  # fmt: skip
     """Evaluate an installed or bundled respiratory package; write metrics.json and the PNGs."""
     from stethoscan.inference.runtime import load_model
     from stethoscan.training.evaluation_plots import write_evaluation_plots
 
     model = load_model(model_name)
     spec = PatchSpec.from_manifest(model.manifest.input.audio)
-    data = load_cycles(data_path, synthetic, spec, seed, task)
+    data = load_cycles(data_path, synthetic, spec, seed, task, split)
     if task is not None:
         task.progress(0.8, "Running the model")
     report = evaluate_cycles(lambda x: model.predict_proba({"spectrogram": x[:, None]}), data)
     report["model"] = {"name": model.name, "version": model.manifest.model.version}
-    report["data"] = f"{synthetic} synthetic cycles (seed {seed})" if synthetic else str(data_path)
+    report["data"] = (f"{synthetic} synthetic cycles (seed {seed})" if synthetic
+                      else f"{data_path} ({split} recordings)")  # fmt: skip
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "metrics.json").write_text(json.dumps(report, indent=2), encoding="utf-8")

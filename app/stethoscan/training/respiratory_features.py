@@ -204,8 +204,32 @@ def combine_window_probabilities(probs: np.ndarray) -> np.ndarray:
                      (1 - crackle) * wheeze, crackle * wheeze])  # fmt: skip
 
 
+CRACKLE_TRAIN_GAP_S = 0.3
+
+
+def evidence_boxes(events) -> list:
+    """The evidence regions of a cycle: each wheeze, and each train of crackles (crackles less
+    than 0.3 s apart form one region spanning the first to the last, as a listener would say
+    "crackles at 1.2-1.6 s")."""
+    from types import SimpleNamespace
+
+    boxes = [e for e in events if e.kind == "wheeze"]
+    crackles = sorted((e for e in events if e.kind != "wheeze"), key=lambda e: e.start_s)
+    train: list = []
+    for event in [*crackles, None]:
+        if train and (event is None or event.start_s - train[-1].end_s > CRACKLE_TRAIN_GAP_S):
+            boxes.append(SimpleNamespace(kind="crackles", start_s=train[0].start_s,
+                                         end_s=max(e.end_s for e in train),
+                                         low_hz=min(e.low_hz for e in train),
+                                         high_hz=max(e.high_hz for e in train)))  # fmt: skip
+            train = []
+        if event is not None:
+            train.append(event)
+    return boxes
+
+
 def event_mask(events, offset_s: float, cycle_duration_s: float, spec: PatchSpec) -> np.ndarray:
-    """Boolean (n_mels, frames) mask of event boxes on the patch of a window at ``offset_s``.
+    """Boolean (n_mels, frames) mask of the evidence boxes on the patch of a window at ``offset_s``.
 
     ``events`` have ``start_s``, ``end_s`` (relative to the cycle start), ``low_hz``, ``high_hz``.
     Short cycles are repeated to fill the segment, so each repetition's box is marked.
@@ -214,7 +238,7 @@ def event_mask(events, offset_s: float, cycle_duration_s: float, spec: PatchSpec
     centres = spec.mel_frequencies_hz()
     times = spec.frame_times_s()
     reps = int(math.ceil(spec.segment_s / max(cycle_duration_s, 1e-3))) if offset_s == 0 else 1
-    for event in events:
+    for event in evidence_boxes(events):
         rows = (centres >= event.low_hz) & (centres <= event.high_hz)
         if not rows.any():
             rows[int(np.argmin(np.abs(centres - 0.5 * (event.low_hz + event.high_hz))))] = True

@@ -6,7 +6,7 @@ can be checked against where the evidence really is. torch-free; seeded and repr
 
 How a recording is made (the model card quotes this):
 
-1. Breathing: rate 10-30 /min, I:E 1:1.2-1:2.5, a short end-expiratory pause; airflow is a sine
+1. Breathing: rate 10-40 /min (adults and children), I:E 1:1.2-1:2.5, a short end-expiratory pause; airflow is a sine
    half-wave in inspiration and a fast-rise, exponential-decay wave in expiration. Breath sound
    is Gaussian noise shaped like vesicular sound at the chest wall (high-pass 60-120 Hz, roll-off
    of 12-24 dB/octave above 150-400 Hz) or, for 15% of recordings, like tracheal sound (flat
@@ -23,8 +23,8 @@ How a recording is made (the model card quotes this):
    width (IDW) and the two-cycle duration (2CD): fine crackles IDW 0.4-0.9 ms, 2CD 3-8 ms,
    3-12 per cycle in late inspiration; coarse crackles IDW 1.0-2.2 ms, 2CD 10-18 ms, 2-8 per
    cycle in early inspiration and expiration. Peak 6-22 dB above the breath sound's RMS.
-4. Chest-wall low-pass (250-800 Hz corner) on the lung sounds; heart sounds (S1/S2 as damped
-   30-150 Hz oscillations at 50-120 beats/min); room noise (pink noise, mains hum, background
+4. Chest-wall low-pass (250-800 Hz corner) on the lung sounds; heart sounds (S1 and S2 as 2-3
+   sharply starting damped oscillations of 30-150 Hz and 50-250 Hz, at 50-140 beats/min); room noise (pink noise, mains hum, background
    speech), clothing/friction rumble bursts; stethoscope contact and friction artifacts
    (broadband clicks of 1-4 ms and noise bursts of 10-80 ms at random times, 0.1-1.5 per second,
    in 70% of recordings, whatever the label); the stethoscope's response (bell, diaphragm,
@@ -182,7 +182,7 @@ class _BreathPlan:
 def plan_breathing(rng: np.random.Generator, n_cycles: int, rate_hz: int, location: str,
                    lead_in_s: float, tail_s: float) -> _BreathPlan:  # fmt: skip
     """Cycle boundaries, flow and breath-sound amplitude envelope of a whole recording."""
-    rate_bpm = rng.uniform(10.0, 30.0)
+    rate_bpm = rng.uniform(10.0, 40.0)  # adults 10-30, children up to 40
     ie = rng.uniform(1.2, 2.5)
     gamma = rng.uniform(1.0, 1.8)
     exp_gain = rng.uniform(0.7, 1.2) if location == "trachea" else rng.uniform(0.25, 0.7)
@@ -318,19 +318,32 @@ def add_crackles(rng, signal, plan, index, rate_hz, breath_rms, kind: str) -> li
 
 
 # --- the rest of what a stethoscope hears -----------------------------------------------------
+def _heart_sound(rng: np.random.Generator, rate_hz: int, f_low: float, f_high: float,
+                 duration_s: float) -> np.ndarray:  # fmt: skip
+    """Two or three valve components: damped oscillations with a sharp onset, 10-30 ms apart."""
+    n = int(duration_s * rate_hz)
+    tt = np.arange(n) / rate_hz
+    sound = np.zeros(n)
+    for k in range(int(rng.integers(2, 4))):
+        delay = int(k * rng.uniform(0.01, 0.03) * rate_hz)
+        f = rng.uniform(f_low, f_high)
+        decay = rng.uniform(0.015, 0.04)
+        part = np.sin(2 * np.pi * f * tt) * np.exp(-tt / decay) * rng.uniform(0.4, 1.0)
+        sound[delay:] += part[: n - delay]
+    return sound
+
+
 def heart_sounds(rng: np.random.Generator, n: int, rate_hz: int) -> np.ndarray:
-    """S1/S2 as damped low-frequency oscillations at 50-120 beats/min; unit peak."""
+    """S1/S2 at 50-140 beats/min (adults and children): S1 of 30-150 Hz components over ~120 ms,
+    S2 of 50-250 Hz components over ~90 ms, each with a sharp onset; unit peak."""
     out = np.zeros(n)
-    rr = 60.0 / rng.uniform(50.0, 120.0)
+    rr = 60.0 / rng.uniform(50.0, 140.0)
     t = rng.uniform(0.0, rr)
     while t < n / rate_hz:
         systole = 0.36 * math.sqrt(rr) * rng.uniform(0.95, 1.05)
-        for offset, f_low, f_high, dur, amp in ((0.0, 30.0, 80.0, 0.12, 1.0),
-                                                (systole, 50.0, 150.0, 0.09, rng.uniform(0.5, 1.0))):  # fmt: skip
-            tt = np.arange(int(dur * rate_hz)) / rate_hz
-            f = rng.uniform(f_low, f_high)
-            thump = np.sin(2 * np.pi * f * tt) * np.exp(-0.5 * ((tt - dur / 3) / (dur / 5)) ** 2)
-            _add(out, amp * thump, int((t + offset) * rate_hz))
+        _add(out, _heart_sound(rng, rate_hz, 30.0, 150.0, 0.12), int(t * rate_hz))
+        s2 = _heart_sound(rng, rate_hz, 50.0, 250.0, 0.09) * rng.uniform(0.5, 1.0)
+        _add(out, s2, int((t + systole) * rate_hz))
         t += rr * rng.uniform(0.97, 1.03)
     return out / max(np.max(np.abs(out)), 1e-12)
 

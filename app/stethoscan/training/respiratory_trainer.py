@@ -1,7 +1,8 @@
 """Training of the respiratory cycle classifier, its calibration, the classical baseline and the
 saliency sanity check.
 
-- Network: AdamW, class-weighted cross-entropy, SpecAugment-style time and frequency masks,
+- Network: AdamW, class-weighted cross-entropy, SpecAugment-style time and frequency masks and
+  scattered bin dropout,
   cosine learning-rate decay, early stopping on the validation set's balanced accuracy.
 - Calibration: one temperature fitted on the validation set by minimising the NLL (Guo et al.
   2017).
@@ -92,10 +93,17 @@ def raise_small(count: int) -> None:
 
 # --- network --------------------------------------------------------------------------------
 def spec_augment(x: torch.Tensor, generator: torch.Generator, max_time: int = 12,
-                 max_freq: int = 5) -> torch.Tensor:  # fmt: skip
-    """One time mask and one frequency mask per patch (set to 0, the patch's floor level)."""
+                 max_freq: int = 5, max_dropout: float = 0.2) -> torch.Tensor:  # fmt: skip
+    """One time mask and one frequency mask per patch, and for half the patches a random share
+    (up to ``max_dropout``) of single time-frequency bins, all set to 0 (the floor level).
+
+    The scattered bins keep the model's output meaningful when parts of the input are removed
+    (as the deletion check of the saliency maps does)."""
     x = x.clone()
     batch, _, bins, frames = x.shape
+    rates = torch.rand(batch, 1, 1, 1, generator=generator) * max_dropout
+    rates[torch.rand(batch, generator=generator) < 0.5] = 0.0
+    x = x * (torch.rand(x.shape, generator=generator) >= rates)
     for i in range(batch):
         t = int(torch.randint(0, max_time + 1, (1,), generator=generator))
         t0 = int(torch.randint(0, max(frames - t, 1), (1,), generator=generator))

@@ -161,6 +161,8 @@ def predict_cycles(clip: AudioClip, segments=None, task=None, model: Any = None,
             "probabilities": {lab: round(float(p), 4) for lab, p in zip(labels, probs, strict=True)},
             "evidence": evidence_sentence(labels[top], region), "segmentation": source,
             "saliency_method": method if region else None,
+            "disclaimer": model.manifest.disclaimer,
+            "synthetic_training_data": bool(model.manifest.model.synthetic_training_data),
         })  # fmt: skip
     _progress(task, 1.0, "Done")
     return results
