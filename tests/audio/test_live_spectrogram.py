@@ -61,32 +61,3 @@ def test_waveform_envelope():
     np.testing.assert_allclose(highs, 0.3, atol=0.01)
     np.testing.assert_allclose(lows, -0.3, atol=0.01)
 
-
-def test_review_spectrogram_is_downsampled_by_taking_the_maximum():
-    from stethoscan.audio.live_spectrogram import spectrogram_db
-
-    x = (0.1 * np.random.default_rng(2).standard_normal(RATE * 20)).astype(np.float32)
-    x[RATE * 7 : RATE * 7 + 480] = 0.9  # a click that must survive the downsampling
-    full, freqs, step = spectrogram_db(x, RATE, max_columns=100_000, n_mels=64, frame_s=0.021)
-    small, freqs2, step2 = spectrogram_db(x, RATE, max_columns=300, n_mels=64, frame_s=0.021)
-    assert step == pytest.approx(0.01) and full.shape == (1998, 64)
-    group = int(np.ceil(1998 / 300))
-    assert small.shape == (int(np.ceil(1998 / group)), 64) and step2 == pytest.approx(0.01 * group)
-    np.testing.assert_allclose(small[:-1], full[: (1998 // group) * group].reshape(-1, group, 64).max(axis=1))
-    assert small[:, :8].max() == pytest.approx(full[:, :8].max())
-    np.testing.assert_array_equal(freqs, freqs2)
-
-
-def test_review_linear_spectrogram_and_envelope():
-    from stethoscan.audio.live_spectrogram import spectrogram_db, waveform_envelope
-
-    t = np.arange(RATE * 3) / RATE
-    x = (0.5 * np.sin(2 * np.pi * 3000 * t)).astype(np.float32)
-    image, freqs, _ = spectrogram_db(x, RATE, kind="linear", frame_s=0.021)
-    assert image.shape[1] == 513 and freqs[-1] == RATE / 2
-    assert abs(freqs[int(np.argmax(image[100]))] - 3000) <= RATE / 1024
-    assert image[100].max() == pytest.approx(20 * np.log10(0.5), abs=1.5)
-    times, lows, highs = waveform_envelope(x, RATE, max_points=1000)
-    assert len(times) <= 1000 and times[0] == 0.0
-    np.testing.assert_allclose(highs, 0.5, atol=0.01)
-    np.testing.assert_allclose(lows, -0.5, atol=0.01)

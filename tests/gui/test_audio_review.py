@@ -13,11 +13,11 @@ import soundfile as sf
 from gui_gestures import drag, wheel
 from PySide6.QtCore import QPointF, Qt
 
+from stethoscan.audio.spectrogram_image import compute_spectrogram, mel_filter_bank
+from stethoscan.audio.waveform_levels import WaveformLevels
 from stethoscan.core.settings import Settings
 from stethoscan.gui.app_context import AppContext
 from stethoscan.gui.studio.audio_review import AudioReviewView
-from stethoscan.gui.studio.spectrogram_image import compute_spectrogram, mel_filter_bank
-from stethoscan.gui.studio.waveform_levels import WaveformLevels
 from stethoscan.gui.workers import Workers
 from stethoscan.records.patient_store import PatientStore
 

@@ -1,4 +1,4 @@
-"""Live views of a recording (scrolling spectrogram and waveform) and the same for review.
+"""Live views of a recording: scrolling spectrogram and waveform.
 
 Both take the blocks of :meth:`Recorder.read_live_blocks` as they come and keep the last
 ``window_s`` seconds in a ring buffer, so the GUI timer only pushes blocks and reads arrays.
@@ -15,10 +15,8 @@ Public API::
     wave.push(block)
     times_s, lows, highs = wave.envelope()   # min/max per 10 ms bucket, times relative to now
 
-For the review view of a whole file (any length, downsampled to the screen)::
-
-    image, freqs_hz, column_s = spectrogram_db(clip.samples, clip.rate_hz, kind="mel"|"linear")
-    times_s, lows, highs = waveform_envelope(clip.samples, clip.rate_hz, max_points=4000)
+The review view of a whole file uses :mod:`stethoscan.audio.spectrogram_image` and
+:mod:`stethoscan.audio.waveform_levels` instead (progress, cancel, zoom pyramid).
 
 Levels are dB re full scale: a full-scale sine in the middle of a mel band reads about 0 dB, so
 a fixed colour range (e.g. -80..0 dB) does not jump around during the take.
@@ -183,49 +181,3 @@ class LiveWaveform:
         times = (np.arange(pairs.shape[0]) - (pairs.shape[0] - 1)) * step
         return times, pairs[:, 0], pairs[:, 1]
 
-
-def spectrogram_db(
-    samples: np.ndarray,
-    rate_hz: int,
-    kind: str = "mel",
-    max_columns: int = 4000,
-    n_mels: int = 128,
-    frame_s: float = 0.025,
-    hop_s: float = 0.010,
-) -> tuple[np.ndarray, np.ndarray, float]:
-    """Spectrogram of a whole recording for the review view, at most ``max_columns`` wide.
-
-    Returns ``(image, frequencies_hz, column_s)``: image (columns, rows) in dB re full scale,
-    oldest first; neighbouring columns are merged (maximum) when the recording is long, so
-    ``column_s`` (s per column) may exceed the hop. Works through the samples chunk by chunk.
-    """
-    spec = LiveSpectrogram(rate_hz, window_s=hop_s, n_mels=n_mels, frame_s=frame_s, hop_s=hop_s,
-                           kind=kind)
-    mono = _mono(samples)
-    total = max((mono.shape[0] - spec.n_fft) // spec.hop + 1, 0)
-    group = max(int(np.ceil(total / max_columns)), 1)
-    chunk = spec.hop * group * max(1, 1000 // group)
-    pooled: list[np.ndarray] = []
-    leftover = np.zeros((0, spec.n_rows), dtype=np.float32)
-    for start in range(0, mono.shape[0], chunk):
-        columns = np.concatenate([leftover, spec.push(mono[start : start + chunk])])
-        whole = columns.shape[0] // group * group
-        pooled.append(columns[:whole].reshape(-1, group, spec.n_rows).max(axis=1))
-        leftover = columns[whole:]
-    if leftover.shape[0]:
-        pooled.append(leftover.max(axis=0, keepdims=True))
-    image = np.concatenate(pooled) if pooled else np.zeros((0, spec.n_rows), np.float32)
-    return image, np.asarray(spec.frequencies_hz), group * spec.hop / rate_hz
-
-
-def waveform_envelope(
-    samples: np.ndarray, rate_hz: int, max_points: int = 4000
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Min/max envelope of a whole recording for drawing: (bucket start times s, lows, highs)."""
-    mono = _mono(samples)
-    bucket = max(int(np.ceil(mono.shape[0] / max_points)), 1)
-    count = int(np.ceil(mono.shape[0] / bucket))
-    padded = np.pad(mono, (0, count * bucket - mono.shape[0]), mode="edge") if count else mono
-    buckets = padded.reshape(count, bucket)
-    times = np.arange(count) * bucket / rate_hz
-    return times, buckets.min(axis=1), buckets.max(axis=1)

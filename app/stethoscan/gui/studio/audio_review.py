@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from stethoscan.audio.spectrogram_image import compute_spectrogram
 from stethoscan.core.errors import StethoscanError
 from stethoscan.gui.studio.analysis_panel import AnalysisPanel
 from stethoscan.gui.studio.audio_import import IMPORT_FILTER, import_audio_file
@@ -43,7 +44,6 @@ from stethoscan.gui.studio.review_selection import ReviewSelection
 from stethoscan.gui.studio.review_spectrogram import ReviewSpectrogram
 from stethoscan.gui.studio.review_waveform import ReviewWaveform
 from stethoscan.gui.studio.spectrogram_controls import SpectrogramControls
-from stethoscan.gui.studio.spectrogram_image import compute_spectrogram
 from stethoscan.gui.studio.take_loading import LoadedTake, describe_take, load_take, take_title
 
 _log = logging.getLogger(__name__)

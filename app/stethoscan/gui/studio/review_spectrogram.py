@@ -12,9 +12,9 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, QRectF
 
+from stethoscan.audio.spectrogram_image import SpectrogramImage, hz_to_mel, mel_to_hz
 from stethoscan.gui.studio.review_plot_style import PITCH, TEXT, style_plot
 from stethoscan.gui.studio.review_waveform import TimeViewBox
-from stethoscan.gui.studio.spectrogram_image import SpectrogramImage, hz_to_mel, mel_to_hz
 
 COLOUR_MAPS = ("inferno", "viridis", "magma", "CET-L1")  # CET-L1: perceptual grey
 COLOUR_MAP_NAMES = {"inferno": "Inferno", "viridis": "Viridis", "magma": "Magma", "CET-L1": "Grey"}

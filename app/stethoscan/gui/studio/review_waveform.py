@@ -17,6 +17,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, Signal
 
+from stethoscan.audio.waveform_levels import WaveformLevels
 from stethoscan.gui.studio.review_plot_style import (
     CURSOR,
     OVERVIEW,
@@ -26,7 +27,6 @@ from stethoscan.gui.studio.review_plot_style import (
     edges_only,
     style_plot,
 )
-from stethoscan.gui.studio.waveform_levels import WaveformLevels
 
 MIN_SPAN_SAMPLES = 32
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from stethoscan.audio.audio_files import read_audio
 from stethoscan.audio.clip import AudioClip
 from stethoscan.audio.level_metering import amplitude_to_dbfs
-from stethoscan.gui.studio.waveform_levels import WaveformLevels
+from stethoscan.audio.waveform_levels import WaveformLevels
 
 _SUBTYPE_TEXT = {"PCM_16": "16-bit", "PCM_24": "24-bit", "PCM_32": "32-bit", "PCM_U8": "8-bit",
                  "PCM_S8": "8-bit", "FLOAT": "32-bit float", "DOUBLE": "64-bit float"}
