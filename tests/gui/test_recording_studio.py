@@ -233,6 +233,22 @@ def test_silent_take_is_worded_and_retaken(studio, context, qtbot):
     assert (second.task, second.take) == ("vowel_a", 1) and Path(second.path).exists()
 
 
+def test_a_microphone_that_cannot_be_opened_is_explained(studio, context, qtbot, monkeypatch):
+    from stethoscan.core.errors import AudioDeviceError
+    from stethoscan.gui.studio import recording_studio
+
+    message = "The microphone USB (ALSA) could not be opened at 48000 Hz with 1 channel(s)."
+
+    def refuse(*args, **kwargs):
+        raise AudioDeviceError(message)
+
+    monkeypatch.setattr(recording_studio, "start_take", refuse)
+    qtbot.mouseClick(studio.record_button, LEFT)
+    assert studio.phase == "idle" and studio.recorder is None
+    assert studio.banner.isVisible() and studio.banner.text.text() == message
+    assert studio.banner.kind == "error" and studio.record_button.isEnabled()
+
+
 @pytest.mark.slow
 def test_unplugged_microphone_keeps_the_take_and_says_so(studio, context, qtbot, virtual_mic,
                                                          speech_wav):
@@ -346,7 +362,7 @@ def test_start_up_recovery_recovers_discards_or_waits(context, qtbot):
     items = list_recoverable()
     dialog = RecoveryDialog(items[0], 1, 3)
     qtbot.addWidget(dialog)
-    shown = " ".join(label.text() for label in dialog.findChildren(QLabel))
+    shown = " ".join(label.text() for label in dialog.findChildren(QLabel)).replace("\u00a0", " ")
     assert "An unsaved recording from " in shown and "(1.0 s) was found." in shown
     assert "Voluntary cough, take 1" in shown and dialog.windowTitle().endswith("(1 of 3)")
     qtbot.mouseClick(dialog.discard_button, LEFT)

@@ -361,6 +361,10 @@ class RecordingStudio(QWidget):
             session = self.context.session_id
             where = f"session {session}" if session else "new session with the first take"
             self.patient_label.setText(f"<b>{name}</b> <span style='color:#8d96a0'>· {where}</span>")
+        if self._take is not None and self.phase not in ("idle", "review") \
+                and self._take[0] != self.context.session_id:  # the patient changed mid-take
+            self.patient_label.setText(self.patient_label.text() + " <span style='color:#e8b13d'>"
+                                       f"· this take goes to session {self._take[0]}</span>")
         self._refresh_take_counter()
 
     def _refresh_device_line(self) -> None:

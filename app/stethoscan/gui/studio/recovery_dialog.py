@@ -62,7 +62,7 @@ def task_text(item: RecoverableRecording) -> str:
 
 def headline(item: RecoverableRecording) -> str:
     return (f"An unsaved recording from {local_time_text(item.started_at)} "
-            f"({item.duration_s:.1f} s) was found.")
+            f"({item.duration_s:.1f}\u00a0s) was found.")  # no line break inside "12.3 s"
 
 
 class RecoveryDialog(QDialog):
