@@ -101,7 +101,7 @@ def test_rows_show_version_task_and_badges_and_only_validated_methods(panel, con
     assert panel.select_model(LESION_2D)
     row = panel.model_list.itemWidget(panel.model_list.currentItem())
     texts = " ".join(label.text() for label in row.findChildren(type(panel.data_label)))
-    assert "v0.1.0" in texts and "Lesion detection" in texts and "Uses: scan" in texts
+    assert "v0.1.0" in texts and "Task: lesion detection" in texts and "Uses: scan" in texts
     assert "RESEARCH USE ONLY" in texts and "TRAINED ON SYNTHETIC DATA" in texts
     methods = [panel.method_combo.itemData(i) for i in range(panel.method_combo.count())]
     assert methods == ["gradcam", "occlusion", None]

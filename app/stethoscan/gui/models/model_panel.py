@@ -65,8 +65,6 @@ def badges_for(entry: Any) -> list[QLabel]:
         out.append(badge("RESEARCH USE ONLY", "#5a2626", "#ffd6d0"))
     if entry.synthetic_training_data:
         out.append(badge("TRAINED ON SYNTHETIC DATA", "#3b2d5c", "#e2d6ff"))
-    if entry.source == "user":
-        out.append(badge("INSTALLED", "#243847", "#cfe6f5"))
     return out
 
 
@@ -79,7 +77,7 @@ class ModelRow(QWidget):
         entry = offer.entry
         name = QLabel(f"{entry.name}  <span style='color:#8d96a0'>v{entry.version}</span>")
         name.setObjectName("modelName")
-        meta = QLabel(entry.task.replace("_", " ").capitalize())
+        meta = QLabel(f"Task: {entry.task.replace('_', ' ')}" + (" · installed" if entry.source == "user" else ""))
         meta.setObjectName("modelMeta")
         uses = QLabel(f"Uses: {offer.inputs_text()}" if offer.fits else offer.reason)
         uses.setObjectName("modelMeta" if offer.fits else "modelReason")
@@ -125,6 +123,7 @@ class ModelPanel(QWidget):
         self.model_list = QListWidget()
         self.model_list.setObjectName("modelList")
         self.model_list.setSpacing(2)
+        self.model_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.model_list.currentRowChanged.connect(lambda _row: self._on_selection())
         self.show_all = QCheckBox("Show all installed models")
         self.show_all.toggled.connect(lambda _on: self.refresh())
@@ -376,13 +375,26 @@ class ModelPanel(QWidget):
         if not self.preprocessing_box.isChecked():
             return
         for name, spec in overlays.items():
-            self.context.scan_overlay_changed.emit(name, spec)
+            self.context.scan_overlay_changed.emit(name, visible_mask(spec))
         self.status_label.setText("The scan shows the brain mask (green) and the model's input "
                                   "box (blue) that the MCI model uses.")  # fmt: skip
 
     def _on_preprocess_failed(self, exc: BaseException) -> None:
         self.preprocessing_box.setChecked(False)
         self.error_label.setText(failure_message(exc))
+
+
+MASK_COLOURS = {"green": "#39d98a", "blue": "#4aa3ff"}
+
+
+def visible_mask(spec: dict) -> dict:
+    """A preprocessing mask drawn as a clearly visible outline in its own colour."""
+    spec = dict(spec)
+    if spec.get("kind") == "mask":
+        spec.setdefault("color", MASK_COLOURS.get(str(spec.get("colormap")), "#39d98a"))
+        spec["opacity"] = max(float(spec.get("opacity", 0.0)), 0.85)
+        spec["label"] = str(spec.get("label", "")).replace(" (MCI model preprocessing)", "").split(" (")[0]
+    return spec
 
 
 def _install(path: str, task: Any = None) -> Any:

@@ -110,11 +110,13 @@ class ProbabilityBars(QWidget):
         description = QLabel(text)
         description.setObjectName("labelDescription")
         description.setWordWrap(True)
+        name.setMinimumWidth(72)
+        value.setMinimumWidth(44)
         grid.addWidget(name, 0, 0)
-        grid.addWidget(value, 0, 1)
-        grid.addWidget(bar, 1, 0, 1, 2)
-        grid.addWidget(description, 2, 0, 1, 2)
-        grid.setColumnStretch(0, 1)
+        grid.addWidget(bar, 0, 1)
+        grid.addWidget(value, 0, 2)
+        grid.addWidget(description, 1, 0, 1, 3)
+        grid.setColumnStretch(1, 1)
         return row
 
 

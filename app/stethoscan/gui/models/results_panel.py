@@ -53,12 +53,25 @@ _STYLE = """
 #warningsBox { background: #3a3015; color: #f3ddb0; border: 1px solid #5c4a1c; border-radius: 4px;
                padding: 5px 8px; }
 #topFinding { font-size: 13pt; font-weight: 700; color: #e6e9ed; }
+#certaintyNote { color: #f0c75e; }
 #resultTitle { color: #aab3bd; }
 #sectionTitle { color: #8d96a0; font-weight: 700; margin-top: 6px; }
 #labelDescription, #cardSummary, #overlayNote { color: #8d96a0; }
 #probabilityRowTop { background: #17324a; border-radius: 4px; }
 #emptyResults { color: #6b737d; font-style: italic; padding: 16px; }
 """
+
+
+def uncertainty_note(labels: list[str], percentages: list[int], top_label: str) -> str:
+    """A warning when the runner-up is within 10 percentage points of the top label."""
+    if len(labels) < 2 or top_label not in labels:
+        return ""
+    top = percentages[labels.index(top_label)]
+    others = [(pct, lab) for lab, pct in zip(labels, percentages, strict=True) if lab != top_label]
+    second, name = max(others)
+    if top - second >= 10:
+        return ""
+    return f"Uncertain: {name} is almost as likely ({second} %)."
 
 
 def _label(text: str = "", name: str = "", wrap: bool = True) -> QLabel:
@@ -98,6 +111,7 @@ class ResultsPanel(QWidget):
         self.title_label = _label("", "resultTitle")
         self.input_label = _label("", "resultTitle")
         self.top_label = _label("", "topFinding")
+        self.certainty_label = _label("", "certaintyNote")
         self.bars = ProbabilityBars()
         self.synthetic_label = _label(SYNTHETIC_NOTICE, "syntheticNotice")
         self.warnings_label = _label("", "warningsBox")
@@ -153,8 +167,7 @@ class ResultsPanel(QWidget):
         layout.setContentsMargins(8, 8, 8, 8)
         layout.setSpacing(6)
         self.sections: dict[str, QLabel] = {}
-        for widget in (self.empty_label, self.disclaimer, self.title_label, self.input_label,
-                       self.top_label, self.bars, self.synthetic_label, self.warnings_label):  # fmt: skip
+        for widget in (self.empty_label, self.bars, self.synthetic_label, self.warnings_label):
             layout.addWidget(widget)
         layout.addWidget(self._section("inputs", "Inputs used"))
         layout.addWidget(self.inputs_label)
@@ -176,13 +189,21 @@ class ResultsPanel(QWidget):
         layout.addWidget(self._section("history", "Saved results for this patient"))
         layout.addWidget(self.history)
         layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(self.content)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setWidget(self.content)
+        header = QVBoxLayout()  # stays in view while the details scroll
+        header.setContentsMargins(8, 8, 8, 0)
+        header.setSpacing(4)
+        for widget in (self.disclaimer, self.title_label, self.input_label, self.top_label,
+                       self.certainty_label):  # fmt: skip
+            header.addWidget(widget)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
+        outer.setSpacing(2)
+        outer.addLayout(header)
+        outer.addWidget(self.scroll, 1)
 
     def _section(self, key: str, title: str) -> QLabel:
         label = _label(title.upper(), "sectionTitle")
@@ -195,7 +216,7 @@ class ResultsPanel(QWidget):
                        self.summary_label, self.sections["about"]):  # fmt: skip
             widget.setVisible(shown)
         if not shown:
-            for widget in (self.disclaimer, self.synthetic_label, self.warnings_label,
+            for widget in (self.disclaimer, self.certainty_label, self.synthetic_label, self.warnings_label,
                            self.sections["inputs"], self.inputs_label, self.contributions,
                            self.sections["explanation"], self.method_label, self.regions_label,
                            self.controls_widget, self.overlay_note, self.sections["cycles"],
@@ -221,6 +242,8 @@ class ResultsPanel(QWidget):
         top_index = p.labels.index(p.top_label) if p.top_label in p.labels else 0
         self.top_label.setText(f"Most likely: {p.top_label} — {self._top_percent(p)} %")
         self.top_label.setToolTip(p.descriptions[top_index] if p.descriptions else "")
+        self.certainty_label.setText(uncertainty_note(p.labels, self.bars.shown_percentages, p.top_label))
+        self.certainty_label.setVisible(bool(self.certainty_label.text()))
         self.synthetic_label.setVisible(bool(p.synthetic_training_data))
         self.warnings_label.setText("\n".join(f"⚠  {w}" for w in p.warnings))
         self.warnings_label.setVisible(bool(p.warnings))
@@ -245,8 +268,9 @@ class ResultsPanel(QWidget):
         self.inputs_label.setText(used + (". Contribution to the probability of "
                                           f"{p.top_label}:" if p.contributions else ""))  # fmt: skip
         self.contributions.set_contributions(dict(p.contributions), p.top_label)
+        several = len(p.inputs_used) > 1 or bool(p.contributions)  # else the "On:" line says it
         for widget in (self.sections["inputs"], self.inputs_label):
-            widget.setVisible(True)
+            widget.setVisible(several)
         self.contributions.setVisible(bool(p.contributions))
 
     def _show_explanation(self, p: Any) -> None:
@@ -291,12 +315,21 @@ class ResultsPanel(QWidget):
                 item = QTableWidgetItem(text)
                 item.setToolTip(text)
                 self.cycles_table.setItem(row, col, item)
-        self.cycles_table.resizeRowsToContents()
-        height = self.cycles_table.horizontalHeader().height() + sum(
-            self.cycles_table.rowHeight(r) for r in range(len(cycles)))
-        self.cycles_table.setFixedHeight(min(height + 4, 320))
+        self._fit_cycles_table()
         if self.spectrogram is not None and p.saliency is not None:
             self.spectrogram.set_cycles(cycles, p.saliency.shape[0])
+
+    def _fit_cycles_table(self) -> None:
+        """Rows as tall as their wrapped evidence; the table as tall as its rows (up to 360 px)."""
+        table = self.cycles_table
+        table.resizeRowsToContents()
+        height = table.horizontalHeader().height() + sum(table.rowHeight(r) for r in range(table.rowCount()))
+        table.setFixedHeight(min(height + 4, 360))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        super().resizeEvent(event)
+        if self.cycles_table.isVisible():
+            self._fit_cycles_table()
 
     # -- the spectrogram (audio results) ---------------------------------------------------------
     def _ensure_spectrogram(self) -> None:
@@ -344,7 +377,7 @@ class ResultsPanel(QWidget):
         method = METHOD_TITLES.get(p.saliency_method or "", p.saliency_method or "map")
         return {"data": data, "kind": "heatmap", "colormap": self.colormap_combo.currentData(),
                 "opacity": self.opacity_slider.value() / 100.0,
-                "label": f"{method}: {p.model_name} → {p.top_label}"}  # fmt: skip
+                "label": f"{method} ({p.top_label})"}  # fmt: skip
 
     def _on_volume_grid(self, p: Any) -> np.ndarray | None:
         volume = self.context.volume

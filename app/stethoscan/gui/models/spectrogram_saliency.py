@@ -13,11 +13,14 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from stethoscan.gui.viewer.scan_overlay_items import heatmap_lut
 
 FINDING_COLOURS = {"crackle": "#ff8a65", "wheeze": "#ffd54f", "both": "#f06292", "normal": "#81c784"}
+STRIP_ROWS = 4.0  # height of the cycle strip above the spectrogram, in mel bands
+LEGEND_HTML = "Strip above: each breathing cycle's finding — " + " ".join(
+    f"<span style='color:{c}'>■</span> {name}" for name, c in FINDING_COLOURS.items())
 _NICE_HZ = (50, 100, 200, 300, 500, 700, 1000, 1500, 2000, 3000, 4000, 6000, 8000)
 
 
@@ -64,7 +67,8 @@ class SpectrogramSaliencyView(QWidget):
         super().__init__(parent)
         self.setObjectName("spectrogramSaliency")
         self.plot = pg.PlotWidget(background="#000000")
-        self.plot.setMinimumHeight(230)
+        self.plot.setMinimumHeight(220)
+        self.plot.setMaximumHeight(320)
         self.plot.setMenuEnabled(False)
         self.plot.setLabel("bottom", "Time (s)")
         self.plot.setLabel("left", "Frequency (Hz)")
@@ -76,9 +80,13 @@ class SpectrogramSaliencyView(QWidget):
         self.plot.addItem(self.overlay)
         self._cycle_items: list[Any] = []
         self.saliency: np.ndarray | None = None
+        self.legend = QLabel(LEGEND_HTML)
+        self.legend.setStyleSheet("color: #8d96a0; font-size: 8pt;")
+        self.legend.setVisible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot)
+        layout.addWidget(self.legend)
         self.set_colormap("inferno")
 
     def set_background(self, db: np.ndarray | None, times_s: np.ndarray | None) -> None:
@@ -107,21 +115,34 @@ class SpectrogramSaliencyView(QWidget):
         self.plot.setXRange(float(times[0]), float(times[-1]), padding=0.01)
 
     def set_cycles(self, cycles: list[dict[str, Any]], rows: int) -> None:
-        """Breathing cycles: boundaries as dashed lines, abnormal findings named at the top."""
+        """Breathing cycles: a strip above the spectrogram coloured by each cycle's finding,
+        dashed boundaries, and the finding's name where the cycle is wide enough to hold it."""
         for item in self._cycle_items:
             self.plot.removeItem(item)
         self._cycle_items = []
-        pen = pg.mkPen(QColor(200, 206, 214, 140), width=1, style=Qt.PenStyle.DashLine)
-        for cycle in cycles:
-            line = pg.InfiniteLine(pos=float(cycle["start_s"]), angle=90, pen=pen)
-            self.plot.addItem(line)
-            self._cycle_items.append(line)
-            label = str(cycle.get("label", ""))
-            if label and label != "normal":
-                text = pg.TextItem(label, color=FINDING_COLOURS.get(label, "#ffffff"), anchor=(0, 0))
-                text.setPos(float(cycle["start_s"]), float(rows))
-                self.plot.addItem(text)
-                self._cycle_items.append(text)
+        self.legend.setVisible(bool(cycles))
+        if not cycles:
+            return
+        starts = np.array([float(c["start_s"]) for c in cycles])
+        ends = np.array([float(c["end_s"]) for c in cycles])
+        labels = [str(c.get("label", "")) for c in cycles]
+        strip = pg.BarGraphItem(x0=starts, width=ends - starts, y0=rows + 0.4, height=STRIP_ROWS - 0.8,
+                                brushes=[QColor(FINDING_COLOURS.get(lab, "#8d96a0")) for lab in labels],
+                                pens=[pg.mkPen("#000000", width=1)] * len(cycles))  # fmt: skip
+        self._add(strip)
+        pen = pg.mkPen(QColor(200, 206, 214, 120), width=1, style=Qt.PenStyle.DashLine)
+        total = max(float(ends.max() - starts.min()), 1e-6)
+        for start, end, label in zip(starts, ends, labels, strict=True):
+            self._add(pg.InfiniteLine(pos=start, angle=90, pen=pen))
+            if (end - start) / total > 0.07:  # room for the word
+                text = pg.TextItem(label, color="#101316", anchor=(0.5, 0.5))
+                text.setPos((start + end) / 2, rows + STRIP_ROWS / 2)
+                self._add(text)
+        self.plot.setYRange(0, rows + STRIP_ROWS, padding=0)
+
+    def _add(self, item: Any) -> None:
+        self.plot.addItem(item)
+        self._cycle_items.append(item)
 
     def set_colormap(self, name: str) -> None:
         self.overlay.setLookupTable(heatmap_lut(name))

@@ -1,0 +1,192 @@
+"""End to end through the main window (issue 4 "Done when"): a model runs on the real brain MRI
+and on a real ICBHI recording, with saliency overlays, and the screenshots are saved.
+
+- ``ai_scan_overlay.png``: visits entered in the Cognitive scores panel, the MCI model run from
+  the Models panel on the open MRI, its Grad-CAM over the scan in three planes, the Results panel.
+- ``ai_mci_preprocessing.png``: the MCI model's brain mask and input box on the same MRI.
+- ``ai_audio_saliency.png``: the respiratory model on a recording with wheezes: per-cycle results
+  and the saliency over the recording's log-mel spectrogram.
+
+The bundled packages (``models/mci-fusion``, ``models/respiratory-cycles``) are used once they
+are committed; until then tiny test packages with the same inputs and labels.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from ai_test_packages import REPO, bundled_or_test, mci_manifest, respiratory_manifest
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtGui import QImage
+
+from stethoscan.core.settings import Settings
+from stethoscan.gui.app_context import AppContext
+from stethoscan.gui.main_window import MainWindow
+from stethoscan.gui.workers import Workers
+from stethoscan.records.patient_store import PatientStore
+
+OUT = REPO / "test-artifacts" / "screenshots"
+pytestmark = pytest.mark.slow
+VISITS = (("2019-04-02", "29", "27", 0.0), ("2021-05-11", "27", "24", 0.5), ("2023-06-20", "24", "20", 0.5))
+
+
+@pytest.fixture
+def themed(qapp):
+    """The real dark theme for the screenshots; the test application is restored afterwards."""
+    import pyqtgraph as pg
+
+    from stethoscan.gui.application import apply_theme
+
+    saved = (qapp.styleSheet(), qapp.palette(), qapp.style().name(),
+             {k: pg.getConfigOption(k) for k in ("imageAxisOrder", "background", "foreground")})  # fmt: skip
+    apply_theme(qapp)
+    yield qapp
+    sheet, palette, style, options = saved
+    qapp.setStyleSheet(sheet)
+    qapp.setPalette(palette)
+    qapp.setStyle(style)
+    pg.setConfigOptions(**options)
+
+
+@pytest.fixture
+def window(themed, qtbot, tmp_path):
+    workers = Workers()
+    store = PatientStore(tmp_path / "patients.sqlite3")
+    context = AppContext(Settings(), store, workers)
+    win = MainWindow(context)
+    qtbot.addWidget(win)
+    win.resize(1600, 1000)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.close()
+    workers.shutdown()
+    store.close()
+
+
+def dock_panel(window, key: str):
+    dock = window.docks[key]
+    dock.show()
+    dock.raise_()
+    return dock.widget().materialize()
+
+
+def save(window, qtbot, name: str) -> QImage:
+    qtbot.wait(300)  # let layouts and pyqtgraph settle
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / name
+    assert window.grab().save(str(path))
+    image = QImage(str(path))
+    assert not image.isNull() and image.width() >= 1200
+    return image
+
+
+def warm_pixels(image: QImage, x0: float, y0: float, x1: float, y1: float) -> int:
+    """Sampled pixels in a region (fractions of the size) that are orange/red/yellow, as a
+    heat map draws them; grey anatomy, blue lines and green outlines are not counted."""
+    hits = 0
+    for y in range(int(y0 * image.height()), int(y1 * image.height()), 2):
+        for x in range(int(x0 * image.width()), int(x1 * image.width()), 2):
+            c = image.pixelColor(x, y)
+            hits += c.red() > 140 and c.red() - c.blue() > 70 and c.red() >= c.green()
+    return hits
+
+
+def enter_visits(window, qtbot) -> None:
+    scores = dock_panel(window, "scores")
+    for day, mmse, moca, cdr in VISITS:
+        scores.date_edit.setDate(QDate.fromString(day, "yyyy-MM-dd"))
+        scores.mmse_edit.setText(mmse)
+        scores.moca_edit.setText(moca)
+        scores.cdr_combo.setCurrentIndex(scores.cdr_combo.findData(cdr))
+        assert scores.add_visit() is not None, scores.error_label.text()
+    assert scores.table.rowCount() == len(VISITS)
+
+
+def run_selected(window, qtbot, name: str, method: str | None):
+    dock_panel(window, "results")  # open before the run: it shows the live result
+    models = dock_panel(window, "models")
+    models.refresh()
+    assert models.select_model(name), [o.name for o in models.offers]
+    models.method_combo.setCurrentIndex(models.method_combo.findData(method))
+    with qtbot.waitSignal(models.prediction_finished, timeout=90000) as blocker:
+        models.run()
+    return models, blocker.args[0]
+
+
+def test_mci_model_on_the_real_brain_mri_with_grad_cam_in_three_planes(window, qtbot, shared_data, tmp_path):
+    name = bundled_or_test(tmp_path, "mci-fusion", mci_manifest())
+    context, viewer = window.context, window.scan_viewer
+    with qtbot.waitSignal(viewer.loading_state, timeout=90000,
+                          check_params_cb=lambda state: state in ("loaded", "failed")) as loaded:
+        window.open_paths([str(shared_data / "brain-t1-dicom")])
+    assert loaded.args == ["loaded"] and context.volume is not None and context.patient is not None
+    volume = context.volume
+
+    enter_visits(window, qtbot)  # a clinician enters the visits, then runs the model
+    models, saved = run_selected(window, qtbot, name, "gradcam")
+    p = saved.prediction
+    assert p.inputs_used == ["scan", "clinical_scores"] and p.saliency_method == "gradcam"
+    assert p.saliency.shape == volume.shape and p.saliency_regions
+    assert context.store.list_results(context.session_id)[0]["id"] == saved.result_id
+
+    results = dock_panel(window, "results")
+    qtbot.waitUntil(lambda: "saliency" in viewer.state.overlays, timeout=5000)
+    assert viewer.state.overlays["saliency"]["data"].shape == volume.shape
+    assert "Not for diagnostic use" in results.disclaimer.text()
+    assert sum(results.bars.shown_percentages) == 100
+
+    peak = np.unravel_index(int(np.argmax(p.saliency)), p.saliency.shape)
+    viewer.actions_["three_plane"].setChecked(True)
+    viewer.state.set_cursor(*peak)
+    results.opacity_slider.setValue(60)
+    with_map = save(window, qtbot, "ai_scan_overlay.png")
+
+    # the preprocessing overlays; the map lies inside the brain mask the model's preprocessing found
+    models.preprocessing_box.setChecked(True)
+    qtbot.waitUntil(lambda: "brain_mask" in viewer.state.overlays, timeout=60000)
+    brain = viewer.state.overlays["brain_mask"]["data"] > 0
+    assert brain.shape == volume.shape and 0.05 < brain.mean() < 0.6
+    inside = float(p.saliency[brain].sum() / max(p.saliency.sum(), 1e-9))
+    assert inside > 0.9, inside
+    results.overlay_box.setChecked(False)
+    qtbot.waitUntil(lambda: "saliency" not in viewer.state.overlays, timeout=5000)
+    dock_panel(window, "models")
+    without_map = save(window, qtbot, "ai_mci_preprocessing.png")
+    region = (0.17, 0.1, 0.72, 0.97)  # the viewer
+    assert warm_pixels(with_map, *region) > warm_pixels(without_map, *region) + 30
+
+
+def test_respiratory_model_on_a_real_recording_with_spectrogram_saliency(window, qtbot, shared_data, tmp_path):
+    from stethoscan.audio.audio_files import audio_info
+
+    name = bundled_or_test(tmp_path, "respiratory-cycles", respiratory_manifest())
+    context = window.context
+    wav = shared_data / "icbhi-sample" / "103_2b2_Ar_mc_LittC2SE.wav"  # wheezes, per the data README
+    info = audio_info(wav)
+    context.set_patient(context.store.upsert_patient("ICBHI-103", "ICBHI^103"))
+    session = context.ensure_session()
+    rec_id = context.store.add_recording(session, str(wav), int(info["rate_hz"]), task="breath",
+                                         duration_s=float(info["duration_s"]), status="imported")  # fmt: skip
+    window.tabs.setCurrentWidget(window.central_panels["review"])
+    context.select_recording(context.store.get_recording(rec_id))
+
+    models, saved = run_selected(window, qtbot, name, "gradcam")
+    p = saved.prediction
+    assert p.saliency_space == "spectrogram" and p.details["cycles"]
+    results = dock_panel(window, "results")
+    window.resize(2000, 1050)  # the review view is wide: room for a readable results dock
+    qtbot.wait(100)
+    window.resizeDocks([window.browser_dock, window.docks["results"]], [180, 720], Qt.Orientation.Horizontal)
+    qtbot.waitUntil(lambda: results.shown is saved, timeout=5000)
+    view = results.spectrogram
+    qtbot.waitUntil(lambda: view.background.image is not None, timeout=30000)
+    assert view.overlay.image.shape == p.saliency.shape
+    assert results.cycles_table.rowCount() == len(p.details["cycles"])
+    assert "Not for diagnostic use" in results.disclaimer.text()
+    qtbot.wait(200)
+    results.scroll.verticalScrollBar().setValue(results.sections["explanation"].y() - 4)
+    save(window, qtbot, "ai_audio_saliency.png")
+    assert Path(OUT / "ai_audio_saliency.png").is_file()
