@@ -121,6 +121,7 @@ def test_real_speech_take_is_saved_with_its_quality_figures(studio, context, qtb
                                                             speech_wav):
     choose_task(studio, "vowel_a")
     assert studio.take_label.text() == "Take 1 of 3"
+    assert "Studio test" in studio.patient_label.text()
     assert "aaah" in studio.prompt_label.text() and "3-6 s" in studio.target_label.text()
     assert studio.prompt_label.font().pointSizeF() >= 14 or "15pt" in studio.prompt_label.styleSheet()
     start_recording(qtbot, studio)
@@ -384,3 +385,11 @@ def test_start_up_recovery_recovers_discards_or_waits(context, qtbot):
     assert recovered.duration_s == pytest.approx(1.0, abs=0.01) and Path(recovered.path) == first
     [left] = list_recoverable()  # "Later": asked again at the next start
     assert left.tags["take"] == 3
+
+
+def test_patient_line_reads_dicom_person_names_naturally():
+    from stethoscan.gui.studio.recording_studio import person_name_text
+
+    assert person_name_text("DEMO^Patient") == "DEMO, Patient"
+    assert person_name_text("DOE^JANE^^DR") == "DOE, JANE DR"
+    assert person_name_text("Jane Example") == "Jane Example"

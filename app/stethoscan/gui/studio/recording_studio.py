@@ -110,6 +110,13 @@ def device_failure_text(label: str, elapsed_s: float) -> str:
             f"The recording so far ({elapsed_s:.1f} s) was saved.")
 
 
+def person_name_text(name: str) -> str:
+    """A DICOM person name for people: "DOE^JANE" -> "DOE, JANE"; other names unchanged."""
+    family, _, rest = name.partition("^")
+    given = " ".join(part for part in rest.split("^") if part)
+    return f"{family}, {given}" if given else family
+
+
 def _button(text: str, name: str, shortcut: str, tip: str) -> QPushButton:
     button = QPushButton(text)
     button.setObjectName(name)
@@ -357,7 +364,7 @@ class RecordingStudio(QWidget):
             self.patient_label.setText("<b>No patient chosen</b> <span style='color:#8d96a0'>· "
                                        "takes go to an unspecified patient</span>")
         else:
-            name = patient.display_name or patient.patient_key
+            name = person_name_text(patient.display_name or patient.patient_key)
             session = self.context.session_id
             where = f"session {session}" if session else "new session with the first take"
             self.patient_label.setText(f"<b>{name}</b> <span style='color:#8d96a0'>· {where}</span>")
