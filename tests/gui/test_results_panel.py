@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import soundfile
 from ai_test_packages import (
+    image2d_manifest,
     install_test_package,
     mci_manifest,
     mr_series,
@@ -27,13 +28,15 @@ from stethoscan.gui.workers import Workers
 from stethoscan.inference.prediction import Prediction
 from stethoscan.records.patient_store import PatientStore
 
-LESION_3D, MCI, RESP = "gui-results-3d", "gui-results-mci", "gui-results-resp"
+LESION_2D, LESION_3D = "gui-results-2d", "gui-results-3d"
+MCI, RESP = "gui-results-mci", "gui-results-resp"
 
 
 @pytest.fixture(scope="module")
 def packages(tmp_path_factory):
     folder = tmp_path_factory.mktemp("packages")
-    for manifest in (volume3d_manifest(LESION_3D), mci_manifest(MCI), respiratory_manifest(RESP)):
+    for manifest in (image2d_manifest(LESION_2D), volume3d_manifest(LESION_3D), mci_manifest(MCI),
+                     respiratory_manifest(RESP)):
         install_test_package(folder, manifest)
 
 
@@ -136,6 +139,21 @@ def test_a_map_of_another_scan_is_not_drawn_on_the_open_one(panels, context, qtb
     qtbot.waitUntil(lambda: bool(overlays), timeout=2000)
     assert overlays[-1] == (OVERLAY_NAME, None)
     assert "Open the scan this result was computed on" in results.overlay_note.text()
+
+
+def test_a_2d_models_map_is_drawn_on_the_slice_it_was_computed_on(panels, context, qtbot):
+    models, results = panels
+    volume = mr_volume()
+    context.set_volume(mr_series(volume), volume)
+    overlays = []
+    context.scan_overlay_changed.connect(lambda name, spec: overlays.append((name, spec)))
+    saved = run_model(models, LESION_2D, qtbot)
+    k = saved.prediction.details["slice_index"]
+    assert k == volume.shape[0] // 2 and any("only slice" in w for w in saved.prediction.warnings)
+    data = overlays[-1][1]["data"]
+    assert data.shape == volume.shape and data[k].max() > 0
+    assert not np.delete(data, k, axis=0).any()
+    assert "on the scan slice" in results.method_label.text()
 
 
 def test_warnings_inputs_and_contributions_are_shown_beside_the_result(panels, context, qtbot):

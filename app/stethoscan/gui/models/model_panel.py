@@ -201,6 +201,11 @@ class ModelPanel(QWidget):
         self.problems = []
         entries = registry.list_packages(self.problems)
         self.data = gather_data(self.context)
+        if self.data.volume is not getattr(self, "_volume_shown", None):
+            self._volume_shown = self.data.volume  # a new scan: the viewer dropped its overlays
+            self.preprocessing_box.blockSignals(True)
+            self.preprocessing_box.setChecked(False)
+            self.preprocessing_box.blockSignals(False)
         offers = model_offers(entries, self.data)
         self.offers = offers if self.show_all.isChecked() else [o for o in offers if o.fits]
         lines = self.data.describe()
