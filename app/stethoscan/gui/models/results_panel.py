@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -39,6 +38,7 @@ from stethoscan.gui.models.prediction_request import (
     prediction_from_row,
 )
 from stethoscan.gui.models.probability_bars import ContributionBars, ProbabilityBars
+from stethoscan.gui.models.scan_saliency import map_on_volume_grid
 
 OVERLAY_NAME = "saliency"
 COLOURMAPS = (("Inferno", "inferno"), ("Heat", "CET-L3"), ("Turbo", "turbo"),
@@ -371,34 +371,15 @@ class ResultsPanel(QWidget):
         p = self.shown.prediction if self.shown else None
         if p is None or p.saliency is None or p.saliency_space not in ("volume", "image"):
             return None
-        data = self._on_volume_grid(p)
+        series_uid = getattr(self.context.series, "series_uid", None)
+        data, why = map_on_volume_grid(p, self.shown.input, self.context.volume, series_uid)
         if data is None:
+            self._note(why)
             return None
         method = METHOD_TITLES.get(p.saliency_method or "", p.saliency_method or "map")
         return {"data": data, "kind": "heatmap", "colormap": self.colormap_combo.currentData(),
                 "opacity": self.opacity_slider.value() / 100.0,
                 "label": f"{method} ({p.top_label})"}  # fmt: skip
-
-    def _on_volume_grid(self, p: Any) -> np.ndarray | None:
-        volume = self.context.volume
-        wanted = self.shown.input.get("series_uid") if self.shown else None
-        series_uid = getattr(self.context.series, "series_uid", None) or getattr(volume, "series_uid", "")
-        if volume is None or (wanted and series_uid and wanted != series_uid):
-            self._note("Open the scan this result was computed on to see its map.")
-            return None
-        if p.saliency_space == "volume":
-            if tuple(p.saliency.shape) != tuple(volume.shape):
-                self._note(f"The map's grid {tuple(p.saliency.shape)} does not fit the open scan "
-                           f"{tuple(volume.shape)}.")  # fmt: skip
-                return None
-            return p.saliency
-        k = (p.details or {}).get("slice_index")
-        if k is None or tuple(p.saliency.shape) != tuple(volume.shape[1:]) or not 0 <= k < volume.shape[0]:
-            self._note("The map's slice does not fit the open scan.")
-            return None
-        grid = np.zeros(volume.shape, dtype=np.uint8)  # 2D model: its one slice, 8-bit
-        grid[k] = np.round(np.clip(p.saliency, 0, 1) * 255).astype(np.uint8)
-        return grid
 
     def apply_overlay(self) -> None:
         """Send the shown result's map to the scan viewer, or remove it."""
