@@ -149,7 +149,7 @@ class ClinicalScoresPanel(QWidget):
                        "other": self.other_edit}  # fmt: skip
         self.add_button = QPushButton("Add visit")
         self.add_button.clicked.connect(self.add_visit)
-        self.update_button = QPushButton("Save changes")
+        self.update_button = QPushButton("Save edit")
         self.update_button.clicked.connect(self.update_visit)
         self.delete_button = QPushButton("Delete")
         self.delete_button.clicked.connect(self.delete_visit)
