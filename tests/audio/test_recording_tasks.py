@@ -144,6 +144,5 @@ def test_startup_recovery_entry_point(store):
     writer.write(_vowel(3.5))
     writer._raw.close()
     (item,) = rs.list_recoverable()
-    saved = rs.recover_recording(item, store)
+    saved = rs.recover_into_store(store, item)
     assert saved.status == "recovered" and saved.report.passed
-    assert not hasattr(rs, "recover")  # gui.startup_checks looks names up in this order

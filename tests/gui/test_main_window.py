@@ -298,34 +298,6 @@ def test_demo_opens_the_scan_on_its_middle_slice(window, context, qtbot):
     assert not window.browser.series_items()[0].icon(0).isNull()
 
 
-def test_startup_offers_to_recover_cut_off_recordings(window, context, qtbot, monkeypatch):
-    from types import SimpleNamespace
-
-    from PySide6.QtWidgets import QMessageBox
-
-    from stethoscan.gui import startup_checks
-
-    recovered_into = []
-
-    def recover_all_into_store(store, task):
-        recovered_into.append(store)
-        return ["saved take", "The unsaved recording x.raw does not say which session it belongs to."]
-
-    fake = SimpleNamespace(list_recoverable=lambda: ["take-1", "take-2"],
-                           recover_all_into_store=recover_all_into_store)
-    monkeypatch.setattr(startup_checks, "_recording_session_module", lambda: fake)
-    asked, warned = [], []
-    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.Yes)
-    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: warned.append(a[2]))
-    with qtbot.waitSignal(context.recordings_changed, timeout=3000):
-        job = startup_checks.offer_recording_recovery(window)
-    assert "2 recording(s) were cut off" in asked[0]
-    assert recovered_into == [context.store] and job.state == "finished"
-    assert "does not say which session" in warned[0]
-    fake.list_recoverable = lambda: []
-    assert startup_checks.offer_recording_recovery(window) is None
-
-
 def test_view_menu_lists_the_presets_of_the_open_modality(window, qtbot):
     open_synthetic(window, qtbot, index_with([series_for(20)]))
     window.fill_presets_menu()

@@ -17,9 +17,9 @@ _log = logging.getLogger(__name__)
 
 
 def _offer_recording_recovery(window) -> None:
-    from stethoscan.gui.startup_checks import offer_recording_recovery
+    from stethoscan.gui.studio.recovery_dialog import offer_recovery
 
-    offer_recording_recovery(window)
+    offer_recovery(window)
 
 
 # Run once after the main window is shown, in order; each gets the MainWindow. A check must not

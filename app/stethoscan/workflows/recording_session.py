@@ -16,7 +16,6 @@ Public API (used by the recording studio)::
     import_audio_file(store, session_id, path)     # status "imported", copied as FLAC
     pending = list_recoverable()              # at start-up, before any take starts
     recover_into_store(store, item)           # -> SavedTake with status "recovered"
-    recover_recording(item, store)            # the same, argument order of gui.startup_checks
     recover_all_into_store(store, task)       # headless: everything, one failure never stops it
 """
 
@@ -139,11 +138,6 @@ def recover_into_store(store: PatientStore, item: RecoverableRecording,
     path = recording_recovery.recover(item)
     return _store_take(store, int(session), path, str(item.tags.get("task", FREE_TASK)),
                        int(item.tags.get("take", 1)), item.device, "recovered")
-
-
-def recover_recording(item: RecoverableRecording, store: PatientStore) -> SavedTake:
-    """Same as :func:`recover_into_store` with the arguments the start-up check passes."""
-    return recover_into_store(store, item)
 
 
 def recover_all_into_store(store: PatientStore, task: Any = None) -> list[SavedTake | str]:
