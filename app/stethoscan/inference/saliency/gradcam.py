@@ -72,8 +72,12 @@ def grad_cam(
     """
     activation, gradient = layer_activation_and_gradient(forward, layer, target)
     spatial_dims = tuple(range(2, activation.ndim))
-    weights = gradient.mean(dim=spatial_dims, keepdim=True)
-    cam = torch.relu((weights * activation).sum(dim=1, keepdim=True))
+    weights = gradient.mean(dim=spatial_dims)  # (batch, channels)
+    # weighted sum over channels as one batched matrix product, no (batch, C, ...) temporary
+    cam = torch.bmm(weights.unsqueeze(1), activation.flatten(2)).view(
+        activation.shape[0], 1, *activation.shape[2:]
+    )
+    cam.clamp_(min=0.0)
     if output_size is not None and tuple(cam.shape[2:]) != tuple(output_size):
         mode = {1: "linear", 2: "bilinear", 3: "trilinear"}[len(spatial_dims)]
         cam = F.interpolate(cam, size=tuple(output_size), mode=mode, align_corners=False)
@@ -81,8 +85,13 @@ def grad_cam(
 
 
 def normalize_maps(maps: torch.Tensor) -> torch.Tensor:
-    """Scale each map of a batch to [0, 1] (an all-zero map stays zero)."""
+    """Scale each map of a batch to [0, 1] in place (an all-zero map stays zero).
+
+    One min/max pass (``torch.aminmax``) and two in-place passes: the maps are large after
+    interpolation to a 128^3 volume.
+    """
     flat = maps.reshape(maps.shape[0], -1)
-    low = flat.min(dim=1, keepdim=True).values.clamp(max=0.0)
-    span = (flat.max(dim=1, keepdim=True).values - low).clamp(min=1e-12)
-    return ((flat - low) / span).reshape(maps.shape)
+    low, high = torch.aminmax(flat, dim=1, keepdim=True)
+    low = low.clamp(max=0.0)
+    flat.sub_(low).div_((high - low).clamp(min=1e-12))
+    return flat.reshape(maps.shape)
