@@ -388,7 +388,7 @@ def test_start_up_recovery_recovers_discards_or_waits(context, qtbot):
 
 
 def test_patient_line_reads_dicom_person_names_naturally():
-    from stethoscan.gui.studio.recording_studio import person_name_text
+    from stethoscan.gui.studio.studio_header import person_name_text
 
     assert person_name_text("DEMO^Patient") == "DEMO, Patient"
     assert person_name_text("DOE^JANE^^DR") == "DOE, JANE DR"

@@ -18,36 +18,27 @@ import sqlite3
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtWidgets import (
-    QApplication,
-    QComboBox,
-    QHBoxLayout,
-    QLabel,
-    QMessageBox,
-    QProgressBar,
-    QPushButton,
-    QScrollArea,
-    QToolButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication, QHBoxLayout, QMessageBox, QVBoxLayout, QWidget
 
 from stethoscan.audio.capture_stream import CaptureEvent, Recorder, RecordingResult
 from stethoscan.audio.live_spectrogram import LiveSpectrogram
-from stethoscan.audio.recording_tasks import RECORDING_TASKS, RecordingTask, get_task
+from stethoscan.audio.recording_tasks import RecordingTask
 from stethoscan.core.errors import AudioError, RecordsError, StethoscanError
 from stethoscan.gui.studio.device_picker import DevicePicker, device_summary
 from stethoscan.gui.studio.live_meter import LevelMeterWidget
 from stethoscan.gui.studio.live_spectrogram_view import LiveSpectrogramView, new_live_spectrogram
 from stethoscan.gui.studio.live_waveform import LiveWaveformView
+from stethoscan.gui.studio.studio_banner import StudioBanner
+from stethoscan.gui.studio.studio_header import StudioHeader, patient_line_html
+from stethoscan.gui.studio.take_controls import TakeControls
 from stethoscan.gui.studio.take_quality import (
     TakeQualityPanel,
     remove_take,
     save_finished_take,
 )
+from stethoscan.gui.studio.task_prompt import TaskPrompt, take_text, task_or_free
 from stethoscan.workflows.recording_session import (
-    FREE_TASK,
     SavedTake,
     next_take_number,
     save_take,
@@ -58,46 +49,6 @@ _log = logging.getLogger(__name__)
 REFRESH_MS = 33  # the live queue, the events and the meter: ~30 Hz
 PLOT_EVERY_TICKS = 2  # the waveform and spectrogram are redrawn at ~15 Hz (half the cost)
 CONFIRM_DISCARD_AFTER_S = 10.0  # discarding a longer take asks first
-FREE_PROMPT = "Free recording: press Record, and Stop when you have what you need."
-_LIVE_PHASES = ("starting", "recording", "paused", "finishing")
-
-
-class StudioBanner(QWidget):
-    """A non-modal message above the studio (styled like the viewer's warnings banner)."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("warningsBanner")
-        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(10, 6, 6, 6)
-        self.text = QLabel()
-        self.text.setObjectName("studioBannerText")
-        self.text.setWordWrap(True)
-        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        close = QToolButton()
-        close.setText("✕")
-        close.setAutoRaise(True)
-        close.setToolTip("Hide this message")
-        close.clicked.connect(self.clear)
-        layout.addWidget(self.text, 1)
-        layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
-        self.kind = ""
-        self.hide()
-
-    def show_message(self, text: str, kind: str = "warning") -> None:
-        """``kind``: "warning" (amber) or "error" (red)."""
-        self.kind = kind
-        self.setProperty("kind", kind)
-        self.style().unpolish(self)
-        self.style().polish(self)
-        self.text.setText(text)
-        self.show()
-
-    def clear(self) -> None:
-        self.kind = ""
-        self.text.setText("")
-        self.hide()
 
 
 def prepare_spectrogram(rate_hz: int, task: Any = None) -> LiveSpectrogram:
@@ -108,23 +59,6 @@ def prepare_spectrogram(rate_hz: int, task: Any = None) -> LiveSpectrogram:
 def device_failure_text(label: str, elapsed_s: float) -> str:
     return (f"The microphone stopped ({label}: unplugged or not sending sound). "
             f"The recording so far ({elapsed_s:.1f} s) was saved.")
-
-
-def person_name_text(name: str) -> str:
-    """A DICOM person name for people: "DOE^JANE" -> "DOE, JANE"; other names unchanged."""
-    family, _, rest = name.partition("^")
-    given = " ".join(part for part in rest.split("^") if part)
-    return f"{family}, {given}" if given else family
-
-
-def _button(text: str, name: str, shortcut: str, tip: str) -> QPushButton:
-    button = QPushButton(text)
-    button.setObjectName(name)
-    button.setShortcut(shortcut)
-    button.setToolTip(f"{tip} ({shortcut})")
-    button.setMinimumHeight(34)
-    button.setStyleSheet("QPushButton { padding: 5px 8px; }")
-    return button
 
 
 class RecordingStudio(QWidget):
@@ -159,7 +93,6 @@ class RecordingStudio(QWidget):
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
         self._refresh_patient_line()
-        self._on_task_changed()
         self._refresh_device_line()
         self._set_phase("idle")
         self._warm_up()
@@ -171,131 +104,40 @@ class RecordingStudio(QWidget):
         layout.setSpacing(8)
         self.banner = StudioBanner()
         layout.addWidget(self.banner)
-        layout.addLayout(self._build_header())
+        self.header = StudioHeader()
+        self.patient_label, self.device_label = self.header.patient_label, self.header.device_label
+        self.device_button = self.header.device_button
+        layout.addWidget(self.header)
         self.picker = DevicePicker(self.context.settings.audio)
         self.picker.changed.connect(self._on_device_choice_changed)
         self.picker.hide()
+        self.device_button.toggled.connect(lambda on: self.picker.setVisible(on))
         layout.addWidget(self.picker)
-        layout.addLayout(self._build_task_section())
-        layout.addLayout(self._build_transport())
-        layout.addLayout(self._build_status_row())
+        self.task_prompt = TaskPrompt()
+        self.task_prompt.task_changed.connect(self._refresh_take_counter)
+        layout.addWidget(self.task_prompt)
+        self._build_take_controls(layout)
         layout.addLayout(self._build_live_views(), 1)
         self.quality_panel = TakeQualityPanel()
         self.quality_panel.keep_clicked.connect(self.keep)
         self.quality_panel.retake_clicked.connect(self.retake)
         layout.addWidget(self.quality_panel)
 
-    def _build_header(self) -> QVBoxLayout:
-        header = QVBoxLayout()
-        header.setSpacing(2)
-        self.patient_label = QLabel()
-        self.patient_label.setObjectName("studioPatient")
-        self.patient_label.setStyleSheet("font-size: 11pt;")
-        self.patient_label.setWordWrap(True)
-        device_row = QHBoxLayout()
-        self.device_label = QLabel()
-        self.device_label.setObjectName("studioDevice")
-        self.device_label.setStyleSheet("color: #aab3bd;")
-        self.device_label.setWordWrap(True)
-        self.device_button = QToolButton()
-        self.device_button.setText("Microphone…")
-        self.device_button.setCheckable(True)
-        self.device_button.setToolTip("Choose the microphone, sample rate and channels")
-        self.device_button.toggled.connect(lambda on: self.picker.setVisible(on))
-        device_row.addWidget(self.device_label, 1)
-        device_row.addWidget(self.device_button)
-        header.addWidget(self.patient_label)
-        header.addLayout(device_row)
-        return header
-
-    def _build_task_section(self) -> QVBoxLayout:
-        section = QVBoxLayout()
-        section.setSpacing(6)
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Task"))
-        self.task_combo = QComboBox()
-        self.task_combo.setObjectName("taskPicker")
-        for task in RECORDING_TASKS:
-            self.task_combo.addItem(task.title, task.key)
-        self.task_combo.addItem("Free recording", FREE_TASK)
-        self.task_combo.currentIndexChanged.connect(self._on_task_changed)
-        row.addWidget(self.task_combo, 1)
-        section.addLayout(row)
-        self.prompt_label = QLabel()
-        self.prompt_label.setObjectName("taskPrompt")
-        self.prompt_label.setWordWrap(True)
-        self.prompt_label.setStyleSheet("font-size: 15pt; color: #eef1f4; padding: 6px 2px;")
-        section.addWidget(self.prompt_label)
-        self.passage_label = QLabel()
-        self.passage_label.setObjectName("taskPassage")
-        self.passage_label.setWordWrap(True)
-        self.passage_label.setStyleSheet("font-size: 13pt; color: #d5dae0; padding: 4px;")
-        self.passage_area = QScrollArea()
-        self.passage_area.setWidget(self.passage_label)
-        self.passage_area.setWidgetResizable(True)
-        self.passage_area.setMinimumHeight(120)
-        self.passage_area.setStyleSheet("QScrollArea { background: #14171b; border: 1px solid #2a3038;"
-                                        " border-radius: 4px; }")
-        section.addWidget(self.passage_area)
-        targets = QHBoxLayout()
-        self.target_label = QLabel()
-        self.target_label.setObjectName("taskTarget")
-        self.target_label.setStyleSheet("color: #aab3bd;")
-        self.target_label.setWordWrap(True)
-        self.take_label = QLabel()
-        self.take_label.setObjectName("takeCounter")
-        self.take_label.setStyleSheet("font-size: 12pt; font-weight: 600; color: #e6e9ed;")
-        targets.addWidget(self.target_label, 1)
-        targets.addWidget(self.take_label, 0, Qt.AlignmentFlag.AlignRight)
-        section.addLayout(targets)
-        return section
-
-    def _build_transport(self) -> QHBoxLayout:
-        row = QHBoxLayout()
-        self.record_button = _button("● Record", "recordButton", "Ctrl+R", "Record a take")
-        self.record_button.setStyleSheet(
-            "#recordButton { color: #ff8a75; font-weight: 600; font-size: 11pt; padding: 5px 8px; }"
-            "#recordButton:disabled { color: #6b737d; }")
-        self.pause_button = _button("Pause", "pauseButton", "Ctrl+P", "Pause or resume")
-        self.stop_button = _button("■ Stop", "stopButton", "Ctrl+S", "Stop and save the take")
-        self.discard_button = _button("Discard", "discardButton", "Ctrl+Shift+X",
-                                      "Throw this take away")
+    def _build_take_controls(self, layout: QVBoxLayout) -> None:
+        self.controls = TakeControls()
+        controls = self.controls
+        # The names the tests and shortcuts know the widgets by.
+        self.task_combo, self.take_label = self.task_prompt.combo, self.task_prompt.take_label
+        self.prompt_label, self.target_label = (self.task_prompt.prompt_label,
+                                                self.task_prompt.target_label)
+        self.record_button, self.pause_button = controls.record_button, controls.pause_button
+        self.stop_button, self.discard_button = controls.stop_button, controls.discard_button
+        self.elapsed_label, self.progress = controls.elapsed_label, controls.progress
         self.record_button.clicked.connect(self.record)
         self.pause_button.clicked.connect(self.toggle_pause)
         self.stop_button.clicked.connect(self.stop)
         self.discard_button.clicked.connect(self.discard)
-        row.addWidget(self.record_button, 2)
-        for button in (self.pause_button, self.stop_button, self.discard_button):
-            row.addWidget(button, 1)
-        return row
-
-    def _build_status_row(self) -> QVBoxLayout:
-        box = QVBoxLayout()
-        box.setSpacing(3)
-        row = QHBoxLayout()
-        self.elapsed_label = QLabel("0.0 s")
-        self.elapsed_label.setObjectName("elapsedTime")
-        self.elapsed_label.setStyleSheet("font-size: 20pt; font-weight: 600; color: #eef1f4;"
-                                         " font-family: monospace;")
-        self.state_label = QLabel()
-        self.state_label.setObjectName("recordingState")
-        self.state_label.setStyleSheet("font-size: 11pt;")
-        self.overflow_label = QLabel()
-        self.overflow_label.setObjectName("overflowCounter")
-        self.overflow_label.setToolTip("Input overflows: blocks of sound the computer could not "
-                                       "take in time (should stay 0)")
-        row.addWidget(self.elapsed_label)
-        row.addSpacing(10)
-        row.addWidget(self.state_label, 1)
-        row.addWidget(self.overflow_label, 0, Qt.AlignmentFlag.AlignRight)
-        self.progress = QProgressBar()
-        self.progress.setObjectName("takeProgress")
-        self.progress.setTextVisible(False)
-        self.progress.setMaximumHeight(6)
-        self.progress.setRange(0, 200)
-        box.addLayout(row)
-        box.addWidget(self.progress)
-        return box
+        layout.addWidget(controls)
 
     def _build_live_views(self) -> QHBoxLayout:
         row = QHBoxLayout()
@@ -325,30 +167,14 @@ class RecordingStudio(QWidget):
 
     # -- lines of text ------------------------------------------------------------------------
     def task(self) -> RecordingTask | None:
-        key = self.task_combo.currentData()
-        return None if key == FREE_TASK else get_task(key)
+        return self.task_prompt.task()
 
     def task_key(self) -> str:
-        return str(self.task_combo.currentData())
-
-    def _on_task_changed(self) -> None:
-        task = self.task()
-        self.prompt_label.setText(task.prompt if task else FREE_PROMPT)
-        self.passage_label.setText(task.passage if task else "")
-        self.passage_area.setVisible(bool(task and task.passage))
-        if task is None:
-            self.target_label.setText("No target: stop when you are done.")
-        else:
-            self.target_label.setText(f"Target: {task.target_text} · stops by itself after "
-                                      f"{task.record_s:g} s")
-        self._refresh_take_counter()
+        return self.task_prompt.task_key()
 
     def take_text(self, take: int, task_key: str) -> str:
         """ "Take 2 of 3" for a guided task, "Take 4 (3 asked)" past the protocol, "Take 2" free."""
-        if task_key == FREE_TASK:
-            return f"Take {take}"
-        takes = get_task(task_key).takes
-        return f"Take {take} of {takes}" if take <= takes else f"Take {take} ({takes} asked)"
+        return take_text(take, task_key)
 
     def _refresh_take_counter(self) -> None:
         if self._take is not None and self.phase != "idle":
@@ -356,32 +182,25 @@ class RecordingStudio(QWidget):
         else:
             key, session = self.task_key(), self.context.session_id
             take = 1 if session is None else next_take_number(self.context.store, session, key)
-        self.take_label.setText(self.take_text(take, key))
+        self.task_prompt.show_take(take, key)
 
     def _refresh_patient_line(self) -> None:
-        patient = self.context.patient
-        if patient is None:
-            self.patient_label.setText("<b>No patient chosen</b> <span style='color:#8d96a0'>· "
-                                       "takes go to an unspecified patient</span>")
-        else:
-            name = person_name_text(patient.display_name or patient.patient_key)
-            session = self.context.session_id
-            where = f"session {session}" if session else "new session with the first take"
-            self.patient_label.setText(f"<b>{name}</b> <span style='color:#8d96a0'>· {where}</span>")
+        take_session = None
         if self._take is not None and self.phase not in ("idle", "review") \
-                and self._take[0] != self.context.session_id:  # the patient changed mid-take
-            self.patient_label.setText(self.patient_label.text() + " <span style='color:#e8b13d'>"
-                                       f"· this take goes to session {self._take[0]}</span>")
+                and self._take[0] != self.context.session_id:
+            take_session = self._take[0]
+        self.patient_label.setText(patient_line_html(self.context.patient, self.context.session_id,
+                                                     take_session))
         self._refresh_take_counter()
 
     def _refresh_device_line(self) -> None:
         try:
             choice = self.picker.resolve()
         except AudioError as exc:
-            self.device_label.setText(f"<span style='color:#f0c75e'>{exc}</span>")
+            self.header.show_device_problem(str(exc))
             return
         self._device_label = choice.device.label
-        self.device_label.setText(f"Microphone: {device_summary(choice)}")
+        self.header.show_device(device_summary(choice))
 
     def _on_device_choice_changed(self) -> None:
         self._refresh_device_line()
@@ -390,28 +209,14 @@ class RecordingStudio(QWidget):
     # -- phases -------------------------------------------------------------------------------
     def _set_phase(self, phase: str) -> None:
         self.phase = phase
-        live = phase in ("recording", "paused", "starting")
-        self.record_button.setEnabled(phase in ("idle", "review"))
-        self.pause_button.setEnabled(phase in ("recording", "paused"))
-        self.pause_button.setText("Resume" if phase == "paused" else "Pause")
-        self.stop_button.setEnabled(live)
-        self.discard_button.setEnabled(live or phase in ("finishing", "review"))
+        self.controls.show_phase(phase)
         self.task_combo.setEnabled(phase in ("idle", "review"))
         self.picker.set_recording(phase != "idle" and phase != "review")
-        texts = {
-            "idle": ("Ready", "#8d96a0"), "starting": ("Opening the microphone…", "#aab3bd"),
-            "recording": ("● Recording", "#ff8a75"), "paused": ("❚❚ Paused", "#e8b13d"),
-            "finishing": ("Saving the take…", "#aab3bd"),
-            "saving": ("Checking the take…", "#aab3bd"), "review": ("Take saved", "#59c27a"),
-        }
-        text, colour = texts[phase]
-        self.state_label.setText(f"<span style='color:{colour}'>{text}</span>")
         self._refresh_take_counter()
 
     def _show_overflows(self, count: int) -> None:
         self.overflows = count
-        colour = "#e8b13d" if count else "#8d96a0"
-        self.overflow_label.setText(f"<span style='color:{colour}'>Overflows: {count}</span>")
+        self.controls.show_overflows(count)
 
     # -- actions ------------------------------------------------------------------------------
     def record(self) -> None:
@@ -511,7 +316,7 @@ class RecordingStudio(QWidget):
         task_key = self._take[1]
         self._remove_pending()
         self._set_phase("idle")
-        self.task_combo.setCurrentIndex(self.task_combo.findData(task_key))
+        self.task_prompt.choose(task_key)
         self.record()
 
     def _remove_pending(self) -> None:
@@ -551,16 +356,9 @@ class RecordingStudio(QWidget):
             self._on_event(event)
 
     def _show_elapsed(self, elapsed_s: float) -> None:
-        # Only touch the widgets when what they show changes: a repaint of styled labels on
-        # every tick would cost more than all the live views together.
         self.elapsed_s = elapsed_s
-        text = f"{elapsed_s:.1f} s"
-        if self.elapsed_label.text() != text:
-            self.elapsed_label.setText(text)
-        task = get_task(self._take[1]) if self._take and self._take[1] != FREE_TASK else None
-        value = int(min(elapsed_s / task.record_s, 1.0) * self.progress.maximum()) if task else 0
-        if self.progress.value() != value:
-            self.progress.setValue(value)
+        task = task_or_free(self._take[1]) if self._take else None
+        self.controls.show_elapsed(elapsed_s, task.record_s if task else None)
 
     def _on_event(self, event: CaptureEvent) -> None:
         if event.kind == "started" and self.phase == "starting":
