@@ -388,14 +388,34 @@ def frame_rescale(ds: Dataset, index: int = 0) -> tuple[float, float]:
 
 
 def frame_window(ds: Dataset, index: int = 0) -> tuple[float, float] | None:
-    """The first (WindowCenter, WindowWidth) for frame ``index``, or None."""
+    """The default (center, width) for frame ``index``, physical units, or None.
+
+    The first Window Center and Width when the file has them; otherwise the window equivalent
+    to the first VOI LUT Sequence item (PS3.3 C.11.2), as evaluated by pydicom.
+    """
     item = _frame_group_item(ds, index, "FrameVOILUTSequence") or ds
     center, width = item.get("WindowCenter"), item.get("WindowWidth")
     center = _first_float(center)
     width = _first_float(width)
     if center is None or width is None or width <= 0:
-        return None
+        return _voi_lut_window(item) if item.get("VOILUTSequence") else None
     return center, width
+
+
+def _voi_lut_window(item: Any) -> tuple[float, float] | None:
+    """The linear window closest to the first VOI LUT of ``item``; None if it is unusable."""
+    from pydicom.pixels import apply_voi
+
+    from stethoscan.imaging.windowing import window_from_lut
+
+    lut = item.VOILUTSequence[0]
+    try:
+        entries, first_mapped = int(lut.LUTDescriptor[0]) or 65536, int(lut.LUTDescriptor[1])
+        inputs = np.arange(first_mapped, first_mapped + entries, dtype=np.int64)
+        outputs = apply_voi(inputs, item, 0)
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError, NotImplementedError):
+        return None  # a damaged or unsupported VOI LUT: the automatic window is used instead
+    return window_from_lut(inputs, outputs)
 
 
 def modality_units(ds: Dataset) -> str:

@@ -93,6 +93,32 @@ def auto_window(
     return float((lo + hi) / 2.0), float(max(hi - lo, 1.0))
 
 
+def window_from_lut(inputs: np.ndarray, outputs: np.ndarray) -> tuple[float, float] | None:
+    """The linear (center, width) that best reproduces a VOI LUT, in the LUT's input units.
+
+    ``outputs[k]`` is the LUT's value for input ``inputs[k]`` (physical units, after the
+    modality LUT). The outputs are scaled to the LUT's own minimum..maximum (black..white) and
+    a straight line is fitted (least squares) to the entries between the last one at black and
+    the first one at white: exact for a linear LUT, the best straight approximation of a curved
+    one. None when the LUT does not rise (flat or decreasing).
+    """
+    x = np.asarray(inputs, dtype=np.float64)
+    y = np.asarray(outputs, dtype=np.float64)
+    if x.size < 2 or y.max() <= y.min():
+        return None
+    y = (y - y.min()) / (y.max() - y.min())
+    start = int(np.flatnonzero(y == 0.0)[-1])
+    stop = int(np.flatnonzero(y == 1.0)[0])
+    if stop <= start:
+        return None
+    slope, offset = np.polyfit(x[start:stop + 1], y[start:stop + 1], 1)
+    if slope <= 0:
+        return None
+    black, white = -offset / slope, (1.0 - offset) / slope
+    # PS3.3 C.11.2.1.2.1: black at c - 0.5 - (w - 1) / 2, white at c - 0.5 + (w - 1) / 2
+    return float((black + white) / 2.0 + 0.5), float(white - black + 1.0)
+
+
 def linear_window(x: np.ndarray, center: float, width: float) -> np.ndarray:
     """DICOM PS3.3 C.11.2.1.2.1 linear window function: physical values -> float 0..255."""
     width = max(float(width), 1.0)
