@@ -1,18 +1,33 @@
 """Breathing cycles, inspiration and expiration, breathing rate and I/E ratio from chest sounds.
 
-Method: the 200-1000 Hz envelope (breath sounds carry most of their energy from 100 to 1000 Hz,
-Pasterkamp et al. 1997; the band starts above most heart-sound energy) is smoothed with a
-running median and mean; the quiet end-expiratory pauses are the deep envelope minima at least
-1 s apart (at most 60 breaths/min); each cycle runs from the sound onset after one pause to the
-onset after the next, and cycles shorter than 1 s or longer than 10 s (6-60/min) are dropped.
+Method, in three steps, none tuned to particular recordings:
+
+1. Envelope. The 150-1000 Hz band (breath sounds carry most of their energy from 100 to 1000 Hz,
+   Pasterkamp et al. 1997; heart sounds S1/S2 mostly lie below 150 Hz) is split into six
+   log-spaced sub-bands; each sub-band's log energy (dB, 20 ms frames) is referred to its own
+   median, and the envelope is the MEDIAN over sub-bands. A wheeze (one tone and its harmonics)
+   or the upper tail of heart sounds raises only one or two sub-bands and barely moves it.
+   A running median over 0.4 s then removes short transients (heart sounds, crackles, contact
+   clicks, each < 0.15 s) and a running mean smooths what is left.
+2. Period. The dominant breathing period is estimated FIRST, from the envelope's
+   autocorrelation in the physiological band 6-60 breaths/min (lags 1-10 s): the shortest lag
+   whose autocorrelation peak reaches most of the highest one (a cycle's double is also a peak).
+3. Boundaries. Cycle boundaries are envelope minima (the end-expiratory pauses), chosen
+   jointly by dynamic programming: each chosen minimum earns its depth, and each interval
+   between consecutive boundaries pays for its log-ratio to the period. The shallower dip
+   between inspiration and expiration (half a period away) and spurious dips are rejected; a
+   missed pause costs one long interval, not the whole chain. Each cycle starts at the sound
+   onset after its pause. The rate is 60 / mean interval of the chain (count of cycles per
+   time, as a clinician counts), or 60 / period when fewer than two cycles were found.
 
 Inspiration versus expiration: at the chest wall, inspiratory sounds are louder than expiratory
 ones, and expiration is usually longer and quieter (normal vesicular sound: inspiration audible
 throughout, expiration fading after its first third; Bohadana et al. 2014, NEJM 370: 744-751).
-The louder burst of each cycle is labelled inspiration, the rest expiration. LIMITS: over the
-trachea, in obstructive disease (loud expiratory wheeze) or with airflow-independent noise this
-can swap the phases; without a flow signal the labels are a heuristic, and the I/E ratio inherits
-that uncertainty. The cycle boundaries and the rate do not depend on which phase is which.
+The louder first burst of each cycle is labelled inspiration, the rest expiration. LIMITS: over
+the trachea, in obstructive disease (loud expiratory wheeze) or with airflow-independent noise
+this can swap the phases; without a flow signal the labels are a heuristic, and the I/E ratio
+inherits that uncertainty. The cycle boundaries and the rate do not depend on which phase is
+which.
 """
 
 from __future__ import annotations
@@ -24,10 +39,16 @@ import numpy as np
 
 MIN_RATE_BPM = 6.0
 MAX_RATE_BPM = 60.0
-ENVELOPE_BAND_HZ = (200.0, 1000.0)  # above most heart-sound energy (S1/S2 < ~150 Hz)
+ENVELOPE_BAND_HZ = (150.0, 1000.0)  # above most heart-sound energy (S1/S2 < ~150 Hz)
+SUB_BANDS = 6
 HOP_S = 0.02
+FRAME_S = 0.032
+TRANSIENT_S = 0.5  # running low percentile: longer than heart sounds and crackles (< 0.15 s)
+TRANSIENT_PERCENTILE = 25  # heart sounds may fill half of a window (S1 + S2 at 80-140/min)
+SMOOTH_S = 0.2
+PEAK_SHARE = 0.8  # shortest autocorrelation peak reaching this share of the highest one
+INTERVAL_WEIGHT = 4.0  # cost of an interval per squared log-ratio to the period
 ONSET_FRACTION = 0.1  # onset: where the rise from trough to peak passes this fraction
-TROUGH_PROMINENCE = 0.3
 EXPIRATION_QUIETER_DB = 3.0  # expiration is quieter at the chest wall
 
 
@@ -39,6 +60,7 @@ class BreathSegmentation:
     phases: list[tuple[float, float, str]] = field(default_factory=list)  # inspiration/expiration
     rate_bpm: float = math.nan
     ie_ratio: float = math.nan
+    period_s: float = math.nan  # dominant breathing period from the envelope's autocorrelation
     envelope_times_s: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
     envelope: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
 
@@ -47,44 +69,122 @@ class BreathSegmentation:
         return [(s, e, "cycle") for s, e in self.cycles] + list(self.phases)
 
 
-def breath_envelope(samples: np.ndarray, rate_hz: float, smooth_s: float = 0.3):
-    """Frame times (s) and the smoothed log-energy envelope (dB) of the 200-1000 Hz band.
-
-    A running median (``smooth_s``) removes short transients such as heart sounds and crackles
-    (each < 0.15 s) before a running mean of the same length smooths the breath envelope.
-    """
-    from scipy.ndimage import median_filter, uniform_filter1d
-    from scipy.signal import butter, sosfiltfilt
-
-    x = np.asarray(samples, dtype=float)
-    high = min(ENVELOPE_BAND_HZ[1], 0.45 * rate_hz)
-    sos = butter(4, [ENVELOPE_BAND_HZ[0], high], btype="bandpass", fs=rate_hz, output="sos")
-    if x.size > 30:
-        x = sosfiltfilt(sos, x)
+def _sub_band_levels(samples: np.ndarray, rate_hz: float) -> np.ndarray:
+    """Log energy (dB) per frame (rows) and sub-band (columns), each band minus its median."""
+    x = np.asarray(samples, dtype=np.float64)
     hop = max(int(round(HOP_S * rate_hz)), 1)
-    n = x.size // hop
-    power = (x[: n * hop].reshape(n, hop) ** 2).mean(axis=1)
-    level = 10.0 * np.log10(power + 1e-12)
-    floor = np.percentile(level, 5) if n else 0.0
+    n_fft = int(2 ** math.ceil(math.log2(max(FRAME_S * rate_hz, 8))))
+    n = max((x.size - n_fft) // hop + 1, 0)
+    if n == 0:
+        return np.zeros((0, SUB_BANDS))
+    frames = np.lib.stride_tricks.sliding_window_view(x, n_fft)[::hop][:n]
+    power = np.abs(np.fft.rfft(frames * np.hanning(n_fft), axis=1)) ** 2
+    freqs = np.fft.rfftfreq(n_fft, 1.0 / rate_hz)
+    high = min(ENVELOPE_BAND_HZ[1], 0.45 * rate_hz)
+    edges = np.geomspace(ENVELOPE_BAND_HZ[0], high, SUB_BANDS + 1)
+    bands = []
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        sel = (freqs >= lo) & (freqs < hi)
+        if sel.any():
+            bands.append(power[:, sel].sum(axis=1))
+    if not bands:
+        bands = [power.sum(axis=1)]
+    level = 10.0 * np.log10(np.stack(bands, axis=1) + 1e-20)
+    floor = np.percentile(level, 5, axis=0)
     level = np.maximum(level, floor)  # ignore digital silence and dropouts
-    width = max(int(round(smooth_s / HOP_S)), 1)
-    smooth = uniform_filter1d(median_filter(level, width, mode="nearest"), width, mode="nearest")
-    return (np.arange(n) + 0.5) * hop / rate_hz, smooth
+    return level - np.median(level, axis=0)
 
 
-def cycle_troughs(env: np.ndarray, prominence_fraction: float = TROUGH_PROMINENCE) -> np.ndarray:
-    """Indices of the quiet pauses between breaths: deep envelope minima >= 1 s apart (<= 60/min).
+def breath_envelope(samples: np.ndarray, rate_hz: float, smooth_s: float = SMOOTH_S,
+                    percentile: float = TRANSIENT_PERCENTILE):
+    """Frame times (s) and the breath-sound envelope (dB relative to its median).
 
-    A pause is deep when the envelope rises by ``prominence_fraction`` of its dynamic range
-    (5th-95th percentile) on both sides; the shallower dip between inspiration and expiration
-    usually does not qualify.
+    Median over six 150-1000 Hz sub-bands (robust to wheezes), then a running ``percentile``
+    over TRANSIENT_S (a low one removes heart sounds and crackles even when they fill half the
+    window, but makes loud stretches look shorter; 50 keeps their length) and a running mean
+    of ``smooth_s``.
+    """
+    from scipy.ndimage import percentile_filter, uniform_filter1d
+
+    level = np.median(_sub_band_levels(samples, rate_hz), axis=1)
+    if level.size == 0:
+        return np.zeros(0), level
+    hop = max(int(round(HOP_S * rate_hz)), 1)
+    n_fft = int(2 ** math.ceil(math.log2(max(FRAME_S * rate_hz, 8))))
+    times = (np.arange(level.size) * hop + 0.5 * n_fft) / rate_hz
+    width = max(int(round(TRANSIENT_S / HOP_S)), 1)
+    smooth = percentile_filter(level, percentile, width, mode="nearest")
+    smooth = uniform_filter1d(smooth, max(int(round(smooth_s / HOP_S)), 1), mode="nearest")
+    return times, smooth
+
+
+def breathing_period(env: np.ndarray, hop_s: float = HOP_S) -> float:
+    """Dominant breathing period (s) from the envelope's autocorrelation, 6-60 breaths/min.
+
+    The shortest lag whose autocorrelation peak reaches PEAK_SHARE of the highest peak (so a
+    double period, also a peak, is not chosen), refined by parabolic interpolation. NaN when
+    the envelope has no periodicity in the band or is shorter than two shortest periods.
     """
     from scipy.signal import find_peaks
 
-    spread = float(np.percentile(env, 95) - np.percentile(env, 5))
-    distance = int(round(60.0 / MAX_RATE_BPM / HOP_S))
-    troughs, _ = find_peaks(-env, distance=distance, prominence=prominence_fraction * spread)
-    return troughs
+    # Clipped to its 10th-95th percentiles, so long silent stretches (digital silence before
+    # the stethoscope touches the chest) weigh no more than an ordinary end-expiratory pause.
+    x = np.clip(env, *np.percentile(env, [10, 95]))
+    x = x - x.mean()
+    n = x.size
+    lo = int(round(60.0 / MAX_RATE_BPM / hop_s))
+    hi = min(int(round(60.0 / MIN_RATE_BPM / hop_s)), int(n / 1.5))
+    if hi <= lo + 2 or not np.any(x):
+        return math.nan
+    spec = np.fft.rfft(x, 2 * n)
+    acf = np.fft.irfft(spec * np.conj(spec))[:n]
+    acf = acf / acf[0]  # biased: long lags, seen fewer times, weigh less
+    peaks, _ = find_peaks(acf[: hi + 1])
+    peaks = peaks[(peaks >= lo) & (acf[peaks] > 0)]
+    if peaks.size == 0:
+        return math.nan
+    best = peaks[acf[peaks] >= PEAK_SHARE * acf[peaks].max()][0]
+    a, b, c = acf[best - 1], acf[best], acf[min(best + 1, n - 1)]
+    shift = 0.5 * (a - c) / (a - 2 * b + c) if (a - 2 * b + c) < 0 else 0.0
+    return float((best + np.clip(shift, -0.5, 0.5)) * hop_s)
+
+
+def _minima(env: np.ndarray) -> np.ndarray:
+    """Indices of the envelope's local minima (plateaus counted once)."""
+    from scipy.signal import find_peaks
+
+    minima, _ = find_peaks(-env, plateau_size=(1, None))
+    return minima
+
+
+def cycle_troughs(env: np.ndarray, period_frames: float) -> np.ndarray:
+    """End-expiratory pauses: the chain of envelope minima best matching the period.
+
+    Dynamic programming over the local minima: a minimum earns its depth (1 at the quiet floor,
+    -1 at the loud top; 5th/95th percentiles), an interval d between consecutive boundaries pays
+    INTERVAL_WEIGHT * log(d / period)^2 and must lie within 0.5-2.5 periods.
+    """
+    minima = _minima(env)
+    if minima.size == 0 or not np.isfinite(period_frames):
+        return minima[:0]
+    lo_level, hi_level = np.percentile(env, [5, 95])
+    depth = 1.0 - 2.0 * (env[minima] - lo_level) / max(hi_level - lo_level, 1e-9)
+    score = depth.astype(float).copy()
+    previous = np.full(minima.size, -1)
+    for j in range(minima.size):
+        d = (minima[j] - minima[:j]) / period_frames
+        ok = (d >= 0.5) & (d <= 2.5)
+        if not ok.any():
+            continue
+        gain = score[:j] + depth[j] - INTERVAL_WEIGHT * np.log(np.where(ok, d, 1.0)) ** 2
+        gain[~ok] = -np.inf
+        k = int(np.argmax(gain))
+        if gain[k] > score[j]:
+            score[j], previous[j] = gain[k], k
+    chain = [int(np.argmax(score))]
+    while previous[chain[-1]] >= 0:
+        chain.append(int(previous[chain[-1]]))
+    return minima[np.asarray(chain[::-1])]
 
 
 def _onset(env: np.ndarray, trough: int, stop: int) -> int:
@@ -126,30 +226,27 @@ def segment_breathing(samples: np.ndarray, rate_hz: float) -> BreathSegmentation
     result = BreathSegmentation(envelope_times_s=times, envelope=env)
     if env.size < int(2.0 / HOP_S):
         return result
-    troughs = cycle_troughs(env)
-    if troughs.size < 2:
-        return result
+    _, phase_env = breath_envelope(samples, rate_hz, percentile=50)  # unbiased phase lengths
+    result.period_s = breathing_period(env)
+    troughs = cycle_troughs(env, result.period_s / HOP_S)
     starts = [_onset(env, a, b) for a, b in zip(troughs[:-1], troughs[1:], strict=True)]
-    starts.append(_onset(env, troughs[-1], env.size))
-    peaks = [float(env[a:b].max()) for a, b in zip(starts[:-1], starts[1:], strict=True)]
-    phases = label_bursts(peaks)
-    cycle_starts = [s for s, label in zip(starts[:-1], phases, strict=True) if label == "inspiration"]
-    cycle_starts.append(starts[-1])
+    if troughs.size:
+        starts.append(_onset(env, int(troughs[-1]), env.size))
     insp, exp_ = [], []
-    for a, b in zip(cycle_starts[:-1], cycle_starts[1:], strict=True):
-        duration = times[b] - times[a]
-        if not 60.0 / MAX_RATE_BPM <= duration <= 60.0 / MIN_RATE_BPM:
+    for a, b in zip(starts[:-1], starts[1:], strict=True):
+        if not 60.0 / MAX_RATE_BPM <= times[b] - times[a] <= 60.0 / MIN_RATE_BPM:
             continue
-        inner = [s for s in starts if a < s < b]
-        split = inner[0] if inner else _split_phases(env, a, b)
+        split = _split_phases(phase_env, a, b)
         start, t_split, end = float(times[a]), float(times[split]), float(times[b])
         result.cycles.append((start, end))
         result.phases += [(start, t_split, "inspiration"), (t_split, end, "expiration")]
         insp.append(t_split - start)
         exp_.append(end - t_split)
-    if result.cycles:
+    if len(result.cycles) >= 2:
         durations = np.diff(np.asarray(result.cycles), axis=1).ravel()
-        result.rate_bpm = float(60.0 / np.median(durations))  # robust to one missed pause
+        result.rate_bpm = float(60.0 / durations.mean())
+    elif np.isfinite(result.period_s):
+        result.rate_bpm = float(60.0 / result.period_s)
     if insp and np.sum(exp_) > 0:
         result.ie_ratio = float(np.mean(insp) / np.mean(exp_))
     return result
