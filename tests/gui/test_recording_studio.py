@@ -93,7 +93,7 @@ def studio(context, qtbot, virtual_mic):
     widget.resize(480, 980)
     widget.show()
     qtbot.waitExposed(widget)
-    qtbot.waitUntil(lambda: widget._spare_spectrogram is not None, timeout=30000)
+    qtbot.waitUntil(lambda: widget.live_views.spare is not None, timeout=30000)
     yield widget
     widget.shutdown()
 

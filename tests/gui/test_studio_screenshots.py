@@ -73,7 +73,7 @@ def studio(clinical_theme, tmp_path, monkeypatch, qtbot, virtual_mic):
     widget.resize(*SIZE)
     widget.show()
     qtbot.waitExposed(widget)
-    qtbot.waitUntil(lambda: widget._spare_spectrogram is not None, timeout=30000)
+    qtbot.waitUntil(lambda: widget.live_views.spare is not None, timeout=30000)
     yield widget
     widget.shutdown()
     workers.shutdown(wait=True)

@@ -17,18 +17,14 @@ import logging
 import sqlite3
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtWidgets import QApplication, QHBoxLayout, QMessageBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QVBoxLayout, QWidget
 
 from stethoscan.audio.capture_stream import CaptureEvent, Recorder, RecordingResult
-from stethoscan.audio.live_spectrogram import LiveSpectrogram
 from stethoscan.audio.recording_tasks import RecordingTask
 from stethoscan.core.errors import AudioError, RecordsError, StethoscanError
 from stethoscan.gui.studio.device_picker import DevicePicker, device_summary
-from stethoscan.gui.studio.live_meter import LevelMeterWidget
-from stethoscan.gui.studio.live_spectrogram_view import LiveSpectrogramView, new_live_spectrogram
-from stethoscan.gui.studio.live_waveform import LiveWaveformView
+from stethoscan.gui.studio.live_views import LiveViews, prepare_spectrogram
 from stethoscan.gui.studio.studio_banner import StudioBanner
 from stethoscan.gui.studio.studio_header import StudioHeader, patient_line_html
 from stethoscan.gui.studio.take_controls import TakeControls
@@ -47,13 +43,7 @@ from stethoscan.workflows.recording_session import (
 
 _log = logging.getLogger(__name__)
 REFRESH_MS = 33  # the live queue, the events and the meter: ~30 Hz
-PLOT_EVERY_TICKS = 2  # the waveform and spectrogram are redrawn at ~15 Hz (half the cost)
 CONFIRM_DISCARD_AFTER_S = 10.0  # discarding a longer take asks first
-
-
-def prepare_spectrogram(rate_hz: int, task: Any = None) -> LiveSpectrogram:
-    """Worker function: build a live spectrogram once so librosa is loaded before Record."""
-    return new_live_spectrogram(rate_hz)
 
 
 def device_failure_text(label: str, elapsed_s: float) -> str:
@@ -77,10 +67,8 @@ class RecordingStudio(QWidget):
         self.overflows = 0
         self.confirm_discard = self._ask_discard  # tests replace it
         self._take: tuple[int, str, int] | None = None  # session id, task key, take number
-        self._spare_spectrogram: LiveSpectrogram | None = None
         self._device_label = ""
         self._failure_shown = False
-        self._ticks = 0
         self._watched_window: QWidget | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(REFRESH_MS)
@@ -117,7 +105,7 @@ class RecordingStudio(QWidget):
         self.task_prompt.task_changed.connect(self._refresh_take_counter)
         layout.addWidget(self.task_prompt)
         self._build_take_controls(layout)
-        layout.addLayout(self._build_live_views(), 1)
+        layout.addWidget(self._build_live_views(), 1)
         self.quality_panel = TakeQualityPanel()
         self.quality_panel.keep_clicked.connect(self.keep)
         self.quality_panel.retake_clicked.connect(self.retake)
@@ -139,31 +127,18 @@ class RecordingStudio(QWidget):
         self.discard_button.clicked.connect(self.discard)
         layout.addWidget(controls)
 
-    def _build_live_views(self) -> QHBoxLayout:
-        row = QHBoxLayout()
-        row.setSpacing(6)
-        self.meter = LevelMeterWidget()
-        plots = QVBoxLayout()
-        plots.setSpacing(2)
-        self.waveform = LiveWaveformView()
-        dynamic_range = self.context.settings.audio.spectrogram_dynamic_range_db
-        self.spectrogram = LiveSpectrogramView(dynamic_range_db=dynamic_range)
-        plots.addWidget(self.waveform, 2)
-        plots.addWidget(self.spectrogram, 3)
-        row.addWidget(self.meter)
-        row.addLayout(plots, 1)
-        return row
+    def _build_live_views(self) -> LiveViews:
+        self.live_views = LiveViews(self.context.settings.audio.spectrogram_dynamic_range_db)
+        views = self.live_views
+        self.meter, self.waveform, self.spectrogram = views.meter, views.waveform, views.spectrogram
+        return views
 
     def _warm_up(self) -> None:
         job = self.context.workers.submit("Preparing the recording studio", prepare_spectrogram,
                                           self.context.settings.audio.sample_rate_hz)
-        job.finished.connect(self._keep_spare_spectrogram)
+        job.finished.connect(
+            lambda spectrogram: self.live_views.keep_spare(spectrogram, self.phase == "idle"))
         self._warm_job = job
-
-    def _keep_spare_spectrogram(self, spectrogram: LiveSpectrogram) -> None:
-        self._spare_spectrogram = spectrogram
-        if self.phase == "idle" and self.spectrogram.column_count == 0:
-            self.spectrogram.start(spectrogram)  # empty, but with its Hz axis
 
     # -- lines of text ------------------------------------------------------------------------
     def task(self) -> RecordingTask | None:
@@ -229,7 +204,7 @@ class RecordingStudio(QWidget):
         try:
             config, choice = self.picker.capture_config()
             session_id = self.context.ensure_session()
-            spectrogram = self._spectrogram_for(choice.rate_hz)
+            spectrogram = self.live_views.spectrogram_for(choice.rate_hz)
             recorder = start_take(self.context.store, session_id, self.task_key(), config)
         except StethoscanError as exc:
             self.banner.show_message(str(exc), "error")
@@ -243,17 +218,9 @@ class RecordingStudio(QWidget):
         self.last_result = None
         self.elapsed_s = 0.0
         self._show_overflows(0)
-        self.meter.start(choice.rate_hz)
-        self.waveform.start(choice.rate_hz)
-        self.spectrogram.start(spectrogram)
+        self.live_views.start(choice.rate_hz, spectrogram)
         self._set_phase("starting")
         self._timer.start()
-
-    def _spectrogram_for(self, rate_hz: int) -> LiveSpectrogram:
-        spare, self._spare_spectrogram = self._spare_spectrogram, None
-        if spare is not None and spare.rate_hz == rate_hz:
-            return spare
-        return new_live_spectrogram(rate_hz)
 
     def toggle_pause(self) -> None:
         if self.recorder is None:
@@ -336,18 +303,7 @@ class RecordingStudio(QWidget):
         if recorder is None:
             self._timer.stop()
             return
-        blocks = recorder.read_live_blocks()
-        if blocks:
-            data = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
-            self.meter.push(data)
-            self.waveform.push(data)
-            self.spectrogram.push(data)
-        else:
-            self.meter.decay(REFRESH_MS / 1000.0)
-        self._ticks += 1
-        if self._ticks % PLOT_EVERY_TICKS == 0:
-            self.waveform.refresh()
-            self.spectrogram.refresh()
+        self.live_views.feed(recorder.read_live_blocks(), REFRESH_MS / 1000.0)
         status = recorder.status()
         self._show_elapsed(status.elapsed_s)
         if status.overflows != self.overflows:
@@ -378,9 +334,7 @@ class RecordingStudio(QWidget):
         self._timer.stop()
         self.recorder = None
         self.last_result = result
-        self.meter.decay(60.0)
-        self.waveform.refresh()
-        self.spectrogram.refresh()
+        self.live_views.settle()
         if result is None or result.path is None:
             if not self._failure_shown and result is not None:
                 self.banner.show_message(result.message, "warning")
