@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from stethoscan.core.errors import DicomError, NotDicomError, UnsupportedTransferSyntaxError
+from stethoscan.imaging.series_geometry import number
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
@@ -380,11 +381,11 @@ def frame_rescale(ds: Dataset, index: int = 0) -> tuple[float, float]:
     RT Dose stores Dose Grid Scaling (Gy per stored unit) instead.
     """
     item = _frame_group_item(ds, index, "PixelValueTransformationSequence") or ds
-    slope = _float_or(item.get("RescaleSlope"), 1.0)
-    intercept = _float_or(item.get("RescaleIntercept"), 0.0)
+    slope = number(item.get("RescaleSlope")) or 1.0
+    intercept = number(item.get("RescaleIntercept")) or 0.0
     if "DoseGridScaling" in ds and "RescaleSlope" not in item:
-        slope = _float_or(ds.get("DoseGridScaling"), 1.0)
-    return (slope if slope != 0 else 1.0), intercept
+        slope = number(ds.get("DoseGridScaling")) or 1.0
+    return slope, intercept  # a zero slope was read as absent
 
 
 def frame_window(ds: Dataset, index: int = 0) -> tuple[float, float] | None:
@@ -434,15 +435,7 @@ def _first_float(value: Any) -> float | None:
         return None
     if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
         value = value[0] if len(value) else None
-    return _float_or(value, None)
-
-
-def _float_or(value: Any, default: float | None) -> float | None:
-    try:
-        result = float(value)
-    except (TypeError, ValueError):
-        return default
-    return result if np.isfinite(result) else default
+    return number(value)
 
 
 def _apply_modality_lut_sequence(image: DecodedImage, ds: Dataset) -> DecodedImage:

@@ -136,9 +136,14 @@ def _window_lut(dtype: str, center: float, width: float, slope: float, intercept
     kind = np.dtype(dtype)
     unsigned = np.dtype(f"u{kind.itemsize}")
     values = np.arange(2 ** (8 * kind.itemsize), dtype=np.int64).astype(unsigned).view(kind)
-    grey = linear_window(values.astype(np.float64) * slope + intercept, center, width)
-    lut = np.floor(grey + 0.5).astype(np.uint8)
-    return 255 - lut if invert else lut
+    return _grey_levels(linear_window(values.astype(np.float64) * slope + intercept, center,
+                                      width), invert)
+
+
+def _grey_levels(grey: np.ndarray, invert: bool) -> np.ndarray:
+    """Float grey values 0..255 rounded to uint8, inverted for MONOCHROME1 display."""
+    levels = np.floor(grey + 0.5).astype(np.uint8)
+    return 255 - levels if invert else levels
 
 
 def apply_window(
@@ -156,6 +161,5 @@ def apply_window(
                           float(intercept), bool(invert))
         index = stored.view(np.dtype(f"u{stored.dtype.itemsize}"))
         return np.take(lut, index)
-    grey = linear_window(stored.astype(np.float64) * slope + intercept, center, width)
-    out = np.floor(grey + 0.5).astype(np.uint8)
-    return 255 - out if invert else out
+    return _grey_levels(linear_window(stored.astype(np.float64) * slope + intercept, center,
+                                      width), invert)
