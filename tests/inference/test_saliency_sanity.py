@@ -28,7 +28,7 @@ OPTIONS = {
 }  # fmt: skip
 METHODS = {"2d": ("gradcam", "ig", "occlusion"), "spec": ("gradcam", "ig", "occlusion"),
            "3d": ("gradcam", "ig")}  # fmt: skip
-TRAINING = {"2d": {}, "spec": {}, "3d": {"n": 192, "widths": (8, 16), "batch_size": 16}}
+TRAINING = {"2d": {"epochs": 12}, "spec": {}, "3d": {"n": 192, "widths": (8, 16), "batch_size": 16}}
 
 
 @pytest.fixture(scope="module", autouse=True)
