@@ -179,12 +179,7 @@ def _read_verified_bytes(path: str, layout: RawLayout, voxels: np.ndarray | None
         header = fh.read(header_len)
         if not _header_matches(header, layout):
             return None
-        out = voxels[k] if voxels is not None else np.empty(layout.shape, dtype=layout.dtype)
-        if fh.readinto(memoryview(out).cast("B")) != layout.frame_bytes:
-            return None
-    _mask_unused_bits(out, layout)
-    slope, intercept = layout.rescale
-    return _RawResult(None if voxels is not None else out, slope, intercept, voxels)
+        return _read_frame(fh, layout, voxels, k, layout.rescale)
 
 
 def _header_matches(header: bytes, layout: RawLayout) -> bool:
@@ -211,13 +206,19 @@ def _read_parsed_header(path: str, layout: RawLayout, voxels: np.ndarray | None,
                 or not _at_pixel_element(fh, layout)):
             return None
         same_rescale = _raw_values(ds, _RESCALE_TAGS) == layout.rescale_signature
-        slope, intercept = layout.rescale if same_rescale else frame_rescale(ds, 0)
-        direct = voxels is not None and same_rescale
-        out = voxels[k] if direct else np.empty(layout.shape, dtype=layout.dtype)
-        if fh.readinto(memoryview(out).cast("B")) != layout.frame_bytes:
-            return None
+        rescale = layout.rescale if same_rescale else frame_rescale(ds, 0)
+        return _read_frame(fh, layout, voxels if same_rescale else None, k, rescale)
+
+
+def _read_frame(fh, layout: RawLayout, voxels: np.ndarray | None, k: int,
+                rescale: tuple[float, float]) -> _RawResult | None:
+    """Read the pixel bytes at the file position into ``voxels[k]`` (or a new array when
+    ``voxels`` is None); None when the file holds fewer bytes than one frame."""
+    out = voxels[k] if voxels is not None else np.empty(layout.shape, dtype=layout.dtype)
+    if fh.readinto(memoryview(out).cast("B")) != layout.frame_bytes:
+        return None
     _mask_unused_bits(out, layout)
-    return _RawResult(None if direct else out, slope, intercept, voxels if direct else None)
+    return _RawResult(None if voxels is not None else out, *rescale, voxels)
 
 
 def _at_pixel_element(fh, layout: RawLayout) -> bool:
