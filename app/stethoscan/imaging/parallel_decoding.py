@@ -47,9 +47,8 @@ def default_workers() -> int:
     return max(1, min(cores, round(cores - busy)))
 
 
-
 def run_parallel(job: Callable[[int], object], indices: list[int], workers: int
-                  ) -> Iterator[tuple[int, object | DicomError | OSError]]:
+                 ) -> Iterator[tuple[int, object | DicomError | OSError]]:
     """Run ``job(k)`` for each k on ``workers`` threads, yielding (k, result or error) as they
     finish; at most 4 jobs per worker are queued, so a cancel stops quickly."""
     if not indices:
@@ -73,11 +72,11 @@ def run_parallel(job: Callable[[int], object], indices: list[int], workers: int
 
 
 def result_or_error(future: Future) -> object:
+    """The job's result, or the file error it raised (one bad file never stops the load)."""
     try:
         return future.result()
     except (DicomError, OSError) as exc:
         return exc
-
 
 
 class DatasetCache:
@@ -101,7 +100,7 @@ class DatasetCache:
 
 
 def decode_slices(series: SeriesInfo, indices: list[int], datasets: DatasetCache,
-                   writer: SliceWriter, reporter: LoadProgress, workers: int) -> None:
+                  writer: SliceWriter, reporter: LoadProgress, workers: int) -> None:
     """Decode on ``workers`` threads, or processes for long compressed series.
 
     GDCM and pylibjpeg-openjpeg hold the GIL while they decode, so threads help only through

@@ -131,7 +131,7 @@ def _padded(uid: str) -> bytes:
 
 
 def read_raw_slices(series: SeriesInfo, indices: list[int], layout: RawLayout,
-                     writer: SliceWriter, reporter: LoadProgress, workers: int) -> list[int]:
+                    writer: SliceWriter, reporter: LoadProgress, workers: int) -> list[int]:
     """Read what the fast reader can; return the slice indices left for the full decoder."""
     volume = writer.volume
 

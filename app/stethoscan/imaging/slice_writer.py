@@ -101,7 +101,6 @@ class LoadProgress:
             self.task.progress(self.done / self.total, f"Loading slice {self.done} of {self.total}")
 
 
-
 def place_decoded(k: int, result: object, writer: SliceWriter) -> None:
     """Put a decoder's result (an image, or the error it raised) into the volume."""
     if isinstance(result, DecodedImage):
