@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from stethoscan.audio.audio_files import read_audio  # noqa: E402
 from stethoscan.audio.crash_safe_writer import CrashSafeWriter  # noqa: E402
 from stethoscan.core.settings import Settings  # noqa: E402
 from stethoscan.gui.app_context import AppContext  # noqa: E402
+from stethoscan.gui.studio import recovery_dialog  # noqa: E402
 from stethoscan.gui.studio.device_picker import DevicePicker  # noqa: E402
 from stethoscan.gui.studio.live_meter import LevelMeterWidget  # noqa: E402
 from stethoscan.gui.studio.live_spectrogram_view import mel_row_ticks  # noqa: E402
@@ -355,7 +357,7 @@ class _Window:
         self.context = context
 
 
-def test_start_up_recovery_recovers_discards_or_waits(context, qtbot):
+def test_start_up_recovery_recovers_discards_or_waits(context, qtbot, monkeypatch):
     session = context.ensure_session()
     first = _unsaved_take(session, 1.0, take=1)
     _unsaved_take(session, 0.5, take=2)
@@ -377,14 +379,43 @@ def test_start_up_recovery_recovers_discards_or_waits(context, qtbot):
 
     changed: list[bool] = []
     context.recordings_changed.connect(lambda: changed.append(True))
-    outcome = offer_recovery(_Window(context), ask=ask, warn=lambda *_: None)
-    assert asked == [1, 2, 3] and changed
+    titles: list[str] = []
+    context.workers.job_started.connect(lambda job: titles.append(job.title))
+    threads: list[str] = []
+    real_recover = recovery_dialog.recover_into_store
+
+    def recover_and_note_thread(*args, **kwargs):
+        threads.append(threading.current_thread().name)
+        return real_recover(*args, **kwargs)
+
+    monkeypatch.setattr(recovery_dialog, "recover_into_store", recover_and_note_thread)
+    warnings: list[str] = []
+    outcome = offer_recovery(_Window(context), ask=ask, warn=lambda _w, text: warnings.append(text))
+    assert asked == [1, 2, 3]
+    qtbot.waitUntil(lambda: outcome.done, timeout=10000)
+    assert changed and warnings == []
+    assert titles == ["Recovering an unsaved recording", "Deleting an unsaved recording"]
+    assert threads and threads[0].startswith("stethoscan-io")  # not the GUI thread
     assert (len(outcome.recovered), outcome.discarded, outcome.later, outcome.failures) == (1, 1, 1, [])
     [recovered] = context.store.list_recordings(session_id=session)
     assert recovered.status == "recovered" and recovered.task == "cough" and recovered.take == 1
     assert recovered.duration_s == pytest.approx(1.0, abs=0.01) and Path(recovered.path) == first
     [left] = list_recoverable()  # "Later": asked again at the next start
     assert left.tags["take"] == 3
+
+
+def test_a_take_that_cannot_be_recovered_is_explained_in_words(context, qtbot):
+    _unsaved_take(9999, 0.25)  # its session is gone from the database
+    warnings: list[str] = []
+    outcome = offer_recovery(_Window(context), ask=lambda *_: RECOVER,
+                             warn=lambda _w, text: warnings.append(text))
+    qtbot.waitUntil(lambda: outcome.done, timeout=10000)
+    assert outcome.recovered == [] and len(outcome.failures) == 1
+    assert "Voluntary cough, take 1" in outcome.failures[0]
+    assert "Session 9999 does not exist." in outcome.failures[0]
+    [text] = warnings
+    assert text.startswith("Some unsaved recordings could not be recovered") and "9999" in text
+    assert len(list_recoverable()) == 1  # still there for another try
 
 
 def test_patient_line_reads_dicom_person_names_naturally():

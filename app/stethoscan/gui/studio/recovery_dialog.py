@@ -4,7 +4,8 @@ For each unsaved take (``workflows.recording_session.list_recoverable``) a dialo
 "An unsaved recording from <time> (<duration> s) was found." with *Recover* (finish the file and
 add it to its session), *Discard* (delete it) and *Later* (ask again at the next start).
 :func:`offer_recovery` is the start-up check (``application.STARTUP_CHECKS`` signature: it gets
-the main window, whose ``context`` holds the patient database).
+the main window, whose ``context`` holds the patient database). The answers are carried out in
+worker jobs (``context.workers``, progress in the status bar), never on the GUI thread.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QApplication,
     QDialog,
     QDialogButtonBox,
     QLabel,
@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from stethoscan.audio.recording_recovery import RecoverableRecording, discard_recoverable
 from stethoscan.audio.recording_tasks import get_task
-from stethoscan.core.errors import AudioError, RecordsError, ValidationError
+from stethoscan.core.errors import ValidationError
 from stethoscan.workflows.recording_session import (
     SavedTake,
     list_recoverable,
@@ -121,22 +121,36 @@ def ask_with_dialog(item: RecoverableRecording, parent: QWidget | None, position
 
 
 def _warn(parent: QWidget | None, text: str) -> None:
-    QMessageBox.warning(parent, "Unsaved recordings", text)
+    QMessageBox.warning(parent if isinstance(parent, QWidget) else None, "Unsaved recordings", text)
 
 
 @dataclass
 class RecoveryOutcome:
+    """What became of the unsaved takes; filled in as the worker jobs end (``done`` at the end)."""
+
     recovered: list[SavedTake] = field(default_factory=list)
     discarded: int = 0
     later: int = 0
     failures: list[str] = field(default_factory=list)
+    jobs: list[Any] = field(default_factory=list)
+    done: bool = False
 
 
-def recover_item(context: Any, item: RecoverableRecording) -> SavedTake:
-    """Recover into the take's own session, or the current one if the take names none."""
-    if item.tags.get("session_id") is not None:
-        return recover_into_store(context.store, item)
-    return recover_into_store(context.store, item, session_id=context.ensure_session())
+def recover_take(store: Any, item: RecoverableRecording, session_id: int | None,
+                 task: Any = None) -> SavedTake:
+    """Worker function: finish the take's file and add it to ``session_id`` (None: its own)."""
+    if task is not None:
+        task.progress(0.0, f"recovering {item.duration_s:.1f} s")
+        task.check_cancelled()
+    saved = recover_into_store(store, item, session_id=session_id)
+    if task is not None:
+        task.progress(1.0, "recovered")
+    return saved
+
+
+def discard_take(item: RecoverableRecording, task: Any = None) -> None:
+    """Worker function: delete an unsaved take."""
+    discard_recoverable(item)
 
 
 def offer_recovery(
@@ -144,34 +158,73 @@ def offer_recovery(
     ask: Callable[[RecoverableRecording, Any, int, int], str] = ask_with_dialog,
     warn: Callable[[Any, str], None] = _warn,
 ) -> RecoveryOutcome:
-    """The start-up check: ask about each unsaved take and do what the clinician chose."""
-    context = window.context
-    outcome = RecoveryOutcome()
+    """The start-up check: ask about each unsaved take; recover or delete it in a worker.
+
+    Returns at once with the outcome, which fills in while the jobs run (their progress is in
+    the status bar); at the end ``context.recordings_changed`` fires and failures are shown.
+    """
+    run = _RecoveryRun(window, warn)
     items = list_recoverable()
     for position, item in enumerate(items, start=1):
-        choice = ask(item, window, position, len(items))
+        run.start(item, ask(item, window, position, len(items)))
+    run.asking = False
+    run.finish_if_idle()
+    return run.outcome
+
+
+class _RecoveryRun:
+    """The jobs started by one :func:`offer_recovery`; the job signals keep it alive."""
+
+    def __init__(self, window: Any, warn: Callable[[Any, str], None]) -> None:
+        self.window, self.context, self.warn = window, window.context, warn
+        self.outcome = RecoveryOutcome()
+        self.asking = True
+        self.running = 0
+
+    def start(self, item: RecoverableRecording, choice: str) -> None:
+        workers = self.context.workers
         if choice == RECOVER:
-            _recover(context, item, outcome)
+            # ensure_session touches the GUI's state: decided here, before the worker starts.
+            session = None if item.tags.get("session_id") is not None else self.context.ensure_session()
+            job = workers.submit("Recovering an unsaved recording", recover_take,
+                                 self.context.store, item, session)
+            job.finished.connect(self.outcome.recovered.append)
         elif choice == DISCARD:
-            discard_recoverable(item)
-            outcome.discarded += 1
+            job = workers.submit("Deleting an unsaved recording", discard_take, item)
+            job.finished.connect(lambda _none: self._count_discarded())
         else:
-            outcome.later += 1
-    if outcome.recovered or outcome.discarded:
-        context.recordings_changed.emit()
-    if outcome.recovered:
-        context.status_message.emit(f"{len(outcome.recovered)} recording(s) recovered.")
-    if outcome.failures:
-        warn(window, "Some unsaved recordings could not be recovered:\n\n" + "\n".join(outcome.failures))
-    return outcome
+            self.outcome.later += 1
+            return
+        job.failed.connect(lambda error: self._failed(item, error))
+        job.cancelled.connect(self._cancelled)
+        job.ended.connect(self._ended)
+        self.outcome.jobs.append(job)
+        self.running += 1
 
+    def _count_discarded(self) -> None:
+        self.outcome.discarded += 1
 
-def _recover(context: Any, item: RecoverableRecording, outcome: RecoveryOutcome) -> None:
-    QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-    try:
-        outcome.recovered.append(recover_item(context, item))
-    except (AudioError, RecordsError) as exc:
-        _log.warning("An unsaved recording could not be recovered: %s", type(exc).__name__)
-        outcome.failures.append(str(exc))
-    finally:
-        QApplication.restoreOverrideCursor()
+    def _failed(self, item: RecoverableRecording, error: BaseException) -> None:
+        _log.warning("An unsaved recording could not be recovered: %s", type(error).__name__)
+        self.outcome.failures.append(f"{task_text(item)} ({local_time_text(item.started_at)}): "
+                                     f"{error}")
+
+    def _cancelled(self) -> None:
+        self.outcome.later += 1  # still on disk unless it had already finished: asked again
+
+    def _ended(self) -> None:
+        self.running -= 1
+        self.finish_if_idle()
+
+    def finish_if_idle(self) -> None:
+        if self.asking or self.running or self.outcome.done:
+            return
+        outcome = self.outcome
+        outcome.done = True
+        if outcome.jobs:  # a cancelled job may have finished its take as well
+            self.context.recordings_changed.emit()
+        if outcome.recovered:
+            self.context.status_message.emit(f"{len(outcome.recovered)} recording(s) recovered.")
+        if outcome.failures:
+            self.warn(self.window, "Some unsaved recordings could not be recovered:\n\n"
+                      + "\n".join(outcome.failures))
