@@ -8,6 +8,8 @@ setting is kept, so the microphone is used again once it is back.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -101,14 +103,17 @@ class DevicePicker(QWidget):
         except AudioDeviceError as exc:
             self.devices = []
             self._show_message(str(exc))
+        self._refill(self._fill_hosts, self._fill_devices, self._fill_formats)
+        self._check_remembered_device()
+
+    def _refill(self, *steps: Callable[[], None]) -> None:
+        """Run the fill ``steps`` with the combos' change handlers quiet (they fire on clear())."""
         self._filling = True
         try:
-            self._fill_hosts()
-            self._fill_devices()
-            self._fill_formats()
+            for step in steps:
+                step()
         finally:
             self._filling = False
-        self._check_remembered_device()
 
     def _fill_hosts(self) -> None:
         self.host_combo.clear()
@@ -179,22 +184,13 @@ class DevicePicker(QWidget):
             return
         self.audio.host_api = self.host_combo.currentData()
         self.audio.device = None
-        self._filling = True
-        try:
-            self._fill_devices()
-            self._fill_formats()
-        finally:
-            self._filling = False
+        self._refill(self._fill_devices, self._fill_formats)
         self._remember()
 
     def _on_device_changed(self) -> None:
         if self._filling:
             return
-        self._filling = True
-        try:
-            self._fill_formats()
-        finally:
-            self._filling = False
+        self._refill(self._fill_formats)
         self._remember()
 
     def _on_format_changed(self) -> None:
