@@ -7,6 +7,10 @@ saved to the current patient session in a worker (see :mod:`.take_quality`), sho
 view (``context.select_recording``) and judged: Keep or Retake. A microphone that fails mid-take
 ends the take; what was recorded is kept and a banner says so.
 
+Parts: :mod:`.studio_banner` (problems), :mod:`.studio_header` (patient and microphone lines),
+:mod:`.task_prompt` (task, prompt, target, take counter), :mod:`.take_controls` (buttons, clock,
+overflows), :mod:`.live_views` (meter, waveform, spectrogram), :mod:`.take_quality` (verdict).
+
 Shortcuts: Ctrl+R record, Ctrl+P pause/resume, Ctrl+S stop and save, Ctrl+Shift+X discard,
 Ctrl+K keep, Ctrl+Shift+R retake.
 """
