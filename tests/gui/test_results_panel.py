@@ -222,3 +222,17 @@ def test_audio_saliency_is_drawn_over_the_recordings_spectrogram(panels, context
     assert not view.overlay.isVisible()
     results.opacity_slider.setValue(30)
     assert view.overlay.opacity() == pytest.approx(0.3)
+
+
+def test_history_holds_every_session_of_the_patient_and_no_one_elses(context):
+    from stethoscan.gui.models.prediction_request import patient_result_rows
+
+    store, me = context.store, context.patient
+    other = store.upsert_patient("P-OTHER", "Other^Pat")
+    ids = []
+    for patient in (me, other, me):
+        session = store.start_session(patient.id)
+        ids.append(store.add_result(session, "m", "1", "{}", {"top_label": "x", "top_probability": 0.5}))
+    rows = patient_result_rows(store, me.id)
+    assert [r["id"] for r in rows] == [ids[2], ids[0]]
+    assert [r["id"] for r in patient_result_rows(store, other.id)] == [ids[1]]
