@@ -95,6 +95,21 @@ def _sub_band_levels(samples: np.ndarray, rate_hz: float) -> np.ndarray:
     return level - np.median(level, axis=0)
 
 
+def _frame_times(n_frames: int, rate_hz: float) -> np.ndarray:
+    hop = max(int(round(HOP_S * rate_hz)), 1)
+    n_fft = int(2 ** math.ceil(math.log2(max(FRAME_S * rate_hz, 8))))
+    return (np.arange(n_frames) * hop + 0.5 * n_fft) / rate_hz
+
+
+def _smooth(level: np.ndarray, percentile: float, smooth_s: float) -> np.ndarray:
+    """Running ``percentile`` over TRANSIENT_S, then a running mean over ``smooth_s``."""
+    from scipy.ndimage import percentile_filter, uniform_filter1d
+
+    width = max(int(round(TRANSIENT_S / HOP_S)), 1)
+    smooth = percentile_filter(level, percentile, width, mode="nearest")
+    return uniform_filter1d(smooth, max(int(round(smooth_s / HOP_S)), 1), mode="nearest")
+
+
 def breath_envelope(samples: np.ndarray, rate_hz: float, smooth_s: float = SMOOTH_S,
                     percentile: float = TRANSIENT_PERCENTILE):
     """Frame times (s) and the breath-sound envelope (dB relative to its median).
@@ -104,18 +119,10 @@ def breath_envelope(samples: np.ndarray, rate_hz: float, smooth_s: float = SMOOT
     window, but makes loud stretches look shorter; 50 keeps their length) and a running mean
     of ``smooth_s``.
     """
-    from scipy.ndimage import percentile_filter, uniform_filter1d
-
     level = np.median(_sub_band_levels(samples, rate_hz), axis=1)
     if level.size == 0:
         return np.zeros(0), level
-    hop = max(int(round(HOP_S * rate_hz)), 1)
-    n_fft = int(2 ** math.ceil(math.log2(max(FRAME_S * rate_hz, 8))))
-    times = (np.arange(level.size) * hop + 0.5 * n_fft) / rate_hz
-    width = max(int(round(TRANSIENT_S / HOP_S)), 1)
-    smooth = percentile_filter(level, percentile, width, mode="nearest")
-    smooth = uniform_filter1d(smooth, max(int(round(smooth_s / HOP_S)), 1), mode="nearest")
-    return times, smooth
+    return _frame_times(level.size, rate_hz), _smooth(level, percentile, smooth_s)
 
 
 def breathing_period(env: np.ndarray, hop_s: float = HOP_S) -> float:
@@ -222,11 +229,13 @@ def _split_phases(env: np.ndarray, i0: int, i1: int) -> int:
 
 def segment_breathing(samples: np.ndarray, rate_hz: float) -> BreathSegmentation:
     """Cycles, inspiration/expiration phases, breathing rate (breaths/min) and I/E ratio."""
-    times, env = breath_envelope(samples, rate_hz)
+    level = np.median(_sub_band_levels(samples, rate_hz), axis=1)
+    times = _frame_times(level.size, rate_hz)
+    env = _smooth(level, TRANSIENT_PERCENTILE, SMOOTH_S) if level.size else level
     result = BreathSegmentation(envelope_times_s=times, envelope=env)
     if env.size < int(2.0 / HOP_S):
         return result
-    _, phase_env = breath_envelope(samples, rate_hz, percentile=50)  # unbiased phase lengths
+    phase_env = _smooth(level, 50, SMOOTH_S)  # the running median keeps phase lengths unbiased
     result.period_s = breathing_period(env)
     troughs = cycle_troughs(env, result.period_s / HOP_S)
     starts = [_onset(env, a, b) for a, b in zip(troughs[:-1], troughs[1:], strict=True)]
