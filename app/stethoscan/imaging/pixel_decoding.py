@@ -3,7 +3,7 @@
 Decoding goes through pydicom's pixel handlers (pylibjpeg-openjpeg, pylibjpeg-rle, python-gdcm,
 Pillow). 12-bit JPEG, which none of those decode, falls back to dcmtk's ``dcmdjpeg`` when it is
 installed. A syntax nothing can decode raises :class:`UnsupportedTransferSyntaxError` naming
-the syntax and what would decode it.
+the syntax and what would decode it (:mod:`transfer_syntaxes`).
 
 Monochrome images keep their stored integers plus the modality rescale (slope, intercept); a
 Modality LUT Sequence is applied to the values. Colour images (RGB, YBR, palette colour) come
@@ -25,6 +25,15 @@ import numpy as np
 
 from stethoscan.core.errors import DicomError, NotDicomError, UnsupportedTransferSyntaxError
 from stethoscan.imaging.series_geometry import number
+from stethoscan.imaging.transfer_syntaxes import (
+    DCMTK_DECODERS,
+    JPEG_8BIT,
+    JPEG_2000,
+    RLE,
+    check_transfer_syntax,
+    syntax_label,
+    unsupported_message,
+)
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
@@ -50,87 +59,6 @@ class DecodedImage:
     @property
     def is_rgb(self) -> bool:
         return self.pixels.ndim == 3
-
-
-# --- transfer syntaxes ---------------------------------------------------------------------
-_JPEG_8BIT = ("1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51")
-_JPEG_LOSSLESS = ("1.2.840.10008.1.2.4.57", "1.2.840.10008.1.2.4.70")
-_JPEG_LS = ("1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81")
-_JPEG_2000 = ("1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91",
-              "1.2.840.10008.1.2.4.92", "1.2.840.10008.1.2.4.93")
-_HTJ2K = ("1.2.840.10008.1.2.4.201", "1.2.840.10008.1.2.4.202", "1.2.840.10008.1.2.4.203")
-_JPIP = ("1.2.840.10008.1.2.4.94", "1.2.840.10008.1.2.4.95",
-         "1.2.840.10008.1.2.4.204", "1.2.840.10008.1.2.4.205")
-_JPEG_XL = {"1.2.840.10008.1.2.4.110": "JPEG XL Lossless",
-            "1.2.840.10008.1.2.4.111": "JPEG XL JPEG Recompression",
-            "1.2.840.10008.1.2.4.112": "JPEG XL"}
-_RLE = "1.2.840.10008.1.2.5"
-
-# dcmtk tools that decompress a file to Explicit VR Little Endian
-DCMTK_DECODERS = {
-    **{uid: "dcmdjpeg" for uid in (*_JPEG_8BIT, *_JPEG_LOSSLESS)},
-    **{uid: "dcmdjpls" for uid in _JPEG_LS},
-    _RLE: "dcmdrle",
-}
-
-
-def syntax_label(uid: str) -> str:
-    """'JPEG-LS Lossless Image Compression (1.2.840.10008.1.2.4.80)'."""
-    from pydicom.uid import UID
-
-    name = _JPEG_XL.get(uid) or UID(uid).name
-    if name == uid:
-        return f"unknown transfer syntax {uid}"
-    return f"{name} ({uid})"
-
-
-def _decoding_remedy(uid: str, twelve_bit: bool = False) -> str:
-    """What would decode ``uid``: a package to install and a tool to convert the study."""
-    uncompressed = "ask the sender to export the study uncompressed (Explicit VR Little Endian)"
-    if twelve_bit:
-        return ("Install dcmtk (apt-get install dcmtk), whose dcmdjpeg decodes 12-bit JPEG, or "
-                "convert the study with dcmdjpeg")
-    if uid in _JPEG_8BIT:
-        return "Install python-gdcm or Pillow (pip), or convert the study with dcmdjpeg (dcmtk)"
-    if uid in _JPEG_LOSSLESS:
-        return "Install python-gdcm (pip), or convert the study with dcmdjpeg (dcmtk)"
-    if uid in _JPEG_LS:
-        return "Install python-gdcm or pyjpegls (pip), or convert the study with dcmdjpls (dcmtk)"
-    if uid in _JPEG_2000:
-        return ("Install pylibjpeg-openjpeg or python-gdcm (pip), or convert the study with "
-                "gdcmconv --raw (GDCM)")
-    if uid in _HTJ2K:
-        return "Install pylibjpeg-openjpeg 2.0 or newer (pip), or " + uncompressed
-    if uid == _RLE:
-        return "Install pylibjpeg-rle (pip), or convert the study with dcmdrle (dcmtk)"
-    if uid in _JPEG_XL:
-        return "No JPEG XL decoder is available for pydicom yet; " + uncompressed
-    if uid in _JPIP:
-        return ("The pixel data is not in the file but on a JPIP image server, and Stethoscan "
-                "works offline; " + uncompressed)
-    if uid.startswith(("1.2.840.10008.1.2.4.10", "1.2.840.10008.1.2.7.")):
-        return ("This is a video (MPEG/HEVC) object: play it in a DICOM video player or extract "
-                "its frames with ffmpeg")
-    return uncompressed
-
-
-def unsupported_message(uid: str, twelve_bit: bool = False) -> str:
-    what = f"12-bit {syntax_label(uid)}" if twelve_bit else syntax_label(uid)
-    return (f"The pixel data uses {what}, which no installed decoder can read. "
-            f"{_decoding_remedy(uid, twelve_bit)}.")
-
-
-def check_transfer_syntax(uid: str) -> None:
-    """Raise :class:`UnsupportedTransferSyntaxError` when nothing installed decodes ``uid``."""
-    from pydicom.pixels import get_decoder
-
-    try:
-        decoder = get_decoder(uid)
-    except NotImplementedError as exc:
-        raise UnsupportedTransferSyntaxError(unsupported_message(str(uid))) from exc
-    dcmtk = DCMTK_DECODERS.get(str(uid))
-    if not decoder.is_available and not (dcmtk and shutil.which(dcmtk)):
-        raise UnsupportedTransferSyntaxError(unsupported_message(str(uid)))
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -283,7 +211,7 @@ def _gil_free_plugin(ds: Dataset) -> str:
     from pydicom.pixels import get_decoder
 
     uid = str(ds.file_meta.TransferSyntaxUID)
-    wanted = "pylibjpeg" if uid == _RLE else "pillow" if uid in (*_JPEG_8BIT, *_JPEG_2000) else ""
+    wanted = "pylibjpeg" if uid == RLE else "pillow" if uid in (*JPEG_8BIT, *JPEG_2000) else ""
     try:
         return wanted if wanted and wanted in get_decoder(uid).available_plugins else ""
     except NotImplementedError:
