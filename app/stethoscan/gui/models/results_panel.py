@@ -74,6 +74,14 @@ def uncertainty_note(labels: list[str], percentages: list[int], top_label: str) 
     return f"Uncertain: {name} is almost as likely ({second} %)."
 
 
+def no_map_reason(p: Any) -> str:
+    cycles = (p.details or {}).get("cycles") or []
+    if cycles and all(c.get("label") == "normal" for c in cycles):
+        return "No map: every breathing cycle was classified normal, so there is no finding to locate."
+    return ("No explanation map for this result: none was asked for, or no method passed this "
+            "model's sanity checks (see the model card).")
+
+
 def _label(text: str = "", name: str = "", wrap: bool = True) -> QLabel:
     label = QLabel(text)
     if name:
@@ -283,13 +291,13 @@ class ResultsPanel(QWidget):
             self.method_label.setText(f"{METHOD_TITLES.get(p.saliency_method, p.saliency_method)} "
                                       f"map {where}. Strongest regions:")  # fmt: skip
         else:
-            self.method_label.setText("No explanation map was computed for this result.")
+            self.method_label.setText(no_map_reason(p))
         regions = "".join(f"<li>{r}</li>" for r in p.saliency_regions)
         self.regions_label.setText(f"<ul style='margin-left:-20px'>{regions}</ul>" if regions else "")
         self.regions_label.setVisible(bool(regions))
         self.controls_widget.setVisible(has_map)
         self.overlay_note.setVisible(False)
-        audio = has_map and p.saliency_space == "spectrogram"
+        audio = self._recording_shown(p)
         if audio:
             self._ensure_spectrogram()
             self.spectrogram.set_saliency(p.saliency, p.saliency_axes)
@@ -297,6 +305,13 @@ class ResultsPanel(QWidget):
             self._start_background(p)
         if self.spectrogram is not None:
             self.spectrogram.setVisible(audio)
+
+    def _recording_shown(self, p: Any) -> bool:
+        """A recording result whose spectrogram can be drawn (with or without a map)."""
+        on_spectrogram = p.saliency is not None and p.saliency_space == "spectrogram"
+        has_axes = bool((p.saliency_axes or {}).get("frequencies_hz"))
+        recorded = bool(self.shown and self.shown.input.get("recording_path"))
+        return on_spectrogram or (has_axes and recorded)
 
     def _show_cycles(self, p: Any) -> None:
         cycles = list((p.details or {}).get("cycles") or [])
@@ -316,8 +331,9 @@ class ResultsPanel(QWidget):
                 item.setToolTip(text)
                 self.cycles_table.setItem(row, col, item)
         self._fit_cycles_table()
-        if self.spectrogram is not None and p.saliency is not None:
-            self.spectrogram.set_cycles(cycles, p.saliency.shape[0])
+        if self.spectrogram is not None and self.spectrogram.isVisibleTo(self):
+            rows = len((p.saliency_axes or {}).get("frequencies_hz") or []) or p.saliency.shape[0]
+            self.spectrogram.set_cycles(cycles, rows)
 
     def _fit_cycles_table(self) -> None:
         """Rows as tall as their wrapped evidence; the table as tall as its rows (up to 360 px)."""

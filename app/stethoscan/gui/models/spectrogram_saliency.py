@@ -100,19 +100,23 @@ class SpectrogramSaliencyView(QWidget):
         self.background.setRect(_frame_rect(times_s, db.shape[0]))
 
     def set_saliency(self, saliency: np.ndarray | None, axes: dict[str, Any]) -> None:
-        """The map (mel bands x frames, [0, 1]) on ``axes`` (``times_s``, ``frequencies_hz``)."""
+        """The map (mel bands x frames, [0, 1]; None: no map) on ``axes`` (``times_s``,
+        ``frequencies_hz``), which also set the frequency ticks and the time range."""
         self.saliency = saliency
-        if saliency is None or not axes.get("times_s"):
+        freqs = np.asarray(axes.get("frequencies_hz") or [], dtype=float)
+        times = np.asarray(axes.get("times_s") or [], dtype=float)
+        self.plot.getAxis("left").setTicks([hz_ticks(freqs), []])
+        rows = saliency.shape[0] if saliency is not None else freqs.size
+        if rows:
+            self.plot.setYRange(0, rows, padding=0)
+        if times.size > 1:
+            self.plot.setXRange(float(times[0]), float(times[-1]), padding=0.01)
+        if saliency is None or times.size == 0:
             self.overlay.clear()
             return
         self.overlay.setImage(np.ascontiguousarray(saliency, dtype=np.float32), autoLevels=False,
                               levels=(0.0, max(float(saliency.max()), 1e-6)))  # fmt: skip
-        times = np.asarray(axes["times_s"], dtype=float)[: saliency.shape[1]]
-        self.overlay.setRect(_frame_rect(times, saliency.shape[0]))
-        freqs = axes.get("frequencies_hz") or []
-        self.plot.getAxis("left").setTicks([hz_ticks(np.asarray(freqs)), []])
-        self.plot.setYRange(0, saliency.shape[0], padding=0)
-        self.plot.setXRange(float(times[0]), float(times[-1]), padding=0.01)
+        self.overlay.setRect(_frame_rect(times[: saliency.shape[1]], saliency.shape[0]))
 
     def set_cycles(self, cycles: list[dict[str, Any]], rows: int) -> None:
         """Breathing cycles: a strip above the spectrogram coloured by each cycle's finding,
