@@ -9,8 +9,8 @@ Method, in three steps, none tuned to particular recordings:
    or the upper tail of heart sounds raises only one or two sub-bands and barely moves it.
    A running median over 0.4 s then removes short transients (heart sounds, crackles, contact
    clicks, each < 0.15 s) and a running mean smooths what is left.
-2. Period. The dominant breathing period is estimated FIRST, from the envelope's
-   autocorrelation in the physiological band 6-60 breaths/min (lags 1-10 s): the shortest lag
+2. Period. The dominant breathing period is estimated FIRST, from the autocorrelation of the
+   envelope as an amplitude (so a quieter expiration is not taken for a breath of its own) in the physiological band 6-60 breaths/min (lags 1-10 s): the shortest lag
    whose autocorrelation peak reaches most of the highest one (a cycle's double is also a peak).
 3. Boundaries. Cycle boundaries are envelope minima (the end-expiratory pauses), chosen
    jointly by dynamic programming: each chosen minimum earns its depth, and each interval
@@ -46,6 +46,8 @@ FRAME_S = 0.032
 TRANSIENT_S = 0.5  # running low percentile: longer than heart sounds and crackles (< 0.15 s)
 TRANSIENT_PERCENTILE = 25  # heart sounds may fill half of a window (S1 + S2 at 80-140/min)
 SMOOTH_S = 0.2
+ACF_DB_SCALE = 20.0  # the autocorrelation runs on amplitude (dB / 20): a quieter expiration
+# (-6..-12 dB) weighs less than the inspiration, which log units hide (else: half periods)
 PEAK_SHARE = 0.8  # shortest autocorrelation peak reaching this share of the highest one
 INTERVAL_WEIGHT = 4.0  # cost of an interval per squared log-ratio to the period
 ONSET_FRACTION = 0.1  # onset: where the rise from trough to peak passes this fraction
@@ -137,6 +139,7 @@ def breathing_period(env: np.ndarray, hop_s: float = HOP_S) -> float:
     # Clipped to its 10th-95th percentiles, so long silent stretches (digital silence before
     # the stethoscope touches the chest) weigh no more than an ordinary end-expiratory pause.
     x = np.clip(env, *np.percentile(env, [10, 95]))
+    x = 10.0 ** ((x - x.max()) / ACF_DB_SCALE)  # amplitude
     x = x - x.mean()
     n = x.size
     lo = int(round(60.0 / MAX_RATE_BPM / hop_s))
