@@ -97,6 +97,22 @@ def test_loud_heart_sounds_do_not_set_the_rate():
     assert boundary_f1(_boundaries(seg.cycles), _boundaries(cycles)) >= 0.7
 
 
+def test_loud_expiratory_wheezes_do_not_move_the_boundaries():
+    """A musical tone (400 Hz + harmonic, 10 dB above the breath sound) in every expiration."""
+    rate_hz = 4000
+    x, cycles, inspirations = synth_breathing(30.0, rate_hz, rate_bpm=20.0, seed=8)
+    t = np.arange(x.size) / rate_hz
+    tone = np.sin(2 * np.pi * 400 * t) + 0.4 * np.sin(2 * np.pi * 800 * t)
+    gate = np.zeros(x.size)
+    for (_, insp_end), (_, end) in zip(inspirations, cycles, strict=True):
+        a, b = int((insp_end + 0.1) * rate_hz), int((end - 0.4) * rate_hz)
+        gate[a:b] = np.hanning(max(b - a, 0))
+    wheezy = x + tone * gate * 10 ** (10 / 20) * float(np.std(x)) / float(np.std(tone * gate))
+    seg = segment_breathing(wheezy, rate_hz)
+    assert seg.rate_bpm == pytest.approx(20.0, abs=3.0)
+    assert boundary_f1(_boundaries(seg.cycles), _boundaries(cycles)) >= 0.8
+
+
 def test_period_from_an_envelope_is_the_fundamental_not_a_multiple():
     t = np.arange(0, 30, 0.02)
     # A cycle of a loud inspiration and a quieter expiration, 4 s long (15 breaths/min).
