@@ -26,16 +26,6 @@ COMMAND_MODULES = (
 )
 
 
-def _import_optional(name: str):
-    """Import a command module; a module not written yet is left out of the parser."""
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name == name:
-            return None
-        raise
-
-
 def _register_gui(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "gui", help="open the application window (default when no command is given)"
@@ -67,9 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     _register_gui(subparsers)
     for name in COMMAND_MODULES:
-        module = _import_optional(name)
-        if module is not None:
-            module.register(subparsers)
+        importlib.import_module(name).register(subparsers)
     return parser
 
 

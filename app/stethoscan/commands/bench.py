@@ -19,10 +19,4 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     bench_sub = parser.add_subparsers(dest="bench", metavar="WHAT")
     for name in BENCH_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
-        module.register(bench_sub)
+        importlib.import_module(name).register(bench_sub)

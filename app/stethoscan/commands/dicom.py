@@ -8,11 +8,10 @@ some files in it were bad, and 1 with a message when nothing could be read.
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 
-_RENDER_MODULE = "stethoscan.commands.dicom_render"
+from stethoscan.commands import dicom_render
 
 _SCAN_EPILOG = """\
 The JSON output (format stethoscan-scan-index/1) holds "patients" -> "studies" -> "series"
@@ -37,19 +36,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                       help="DICOM file, folder (searched recursively), DICOMDIR or zip archive")
     scan.add_argument("--json", action="store_true", help="print JSON instead of a listing")
     scan.set_defaults(func=run_scan)
-    render = _import_render()
-    if render is not None:
-        render.register(dicom_sub)
+    dicom_render.register(dicom_sub)
     parser.set_defaults(func=lambda args: _print_help(parser))
-
-
-def _import_render():
-    try:
-        return importlib.import_module(_RENDER_MODULE)
-    except ModuleNotFoundError as exc:
-        if exc.name == _RENDER_MODULE:
-            return None
-        raise
 
 
 def _print_help(parser: argparse.ArgumentParser) -> int:
