@@ -43,7 +43,19 @@ def test_bench_dicom_reports_every_figure(capsys):
     for key in ("scroll_median_ms", "scroll_p95_ms", "window_drag_median_ms",
                 "coronal_median_ms", "rgb_render_median_ms", "baseline_float_median_ms"):
         assert report["redraw"][key] > 0
-    assert report["compressed"]["slices"] == 3 and report["compressed"]["speedup"] > 0
+    compressed = report["compressed"]
+    assert compressed["workers"] >= 2
+    j2k, rle = compressed["jpeg2000"], compressed["rle"]
+    assert j2k["slices"] == 3 and rle["slices"] == 3
+    assert j2k["pixels_identical_to_serial"] and rle["pixels_identical_to_serial"]
+    assert j2k["decoded_by"] == {"serial": "one thread", "cold": "threads",
+                                 "warm": "processes"}  # 3 slices: too few for a cold start
+    assert rle["decoded_by"] == {"serial": "one thread", "threads": "threads"}
+    for figures, modes in ((j2k, ("cold", "warm")), (rle, ("threads",))):
+        assert figures["serial_seconds"] > 0 and figures["serial_cpu_seconds"] > 0
+        for mode in modes:
+            assert figures[f"{mode}_seconds"] > 0 and figures[f"{mode}_cpu_seconds"] >= 0
+            assert figures[f"speedup_{mode}"] > 0
     assert set(report["targets_met"]) == {"whole_volume_vs_simpleitk",
                                           "whole_volume_vs_pydicom_loop", "peak_memory",
                                           "first_slice", "redraw"}

@@ -156,14 +156,28 @@ def test_bad_files_give_specific_reasons(tmp_path):
         decode_file(cut)
 
 
-@pytest.mark.parametrize("name, lossless", [("SC_rgb_jpeg_dcmtk.dcm", False),
-                                            ("MR_small_RLE.dcm", True),
-                                            ("US1_J2KR.dcm", True)])
-def test_parallel_decoders_agree_with_the_default_ones(name, lossless):
+@pytest.mark.parametrize("name", ["SC_rgb_jpeg_dcmtk.dcm", "SC_rgb_jpeg_app14_dcmd.dcm",
+                                  "color3d_jpeg_baseline.dcm", "MR_small_RLE.dcm",
+                                  "US1_J2KR.dcm"])
+def test_parallel_decoders_agree_with_the_default_ones(name):
     ds = read_dataset(_file(name))
-    default = decode_frame(ds).pixels.astype(int)
-    threaded = decode_frame(ds, threads=2).pixels.astype(int)  # Pillow / pylibjpeg-rle
-    if lossless:
+    frames = pixel_decoding.number_of_frames(ds)
+    for frame in sorted({0, frames - 1}):
+        default = decode_frame(ds, frame).pixels
+        threaded = decode_frame(ds, frame, threads=2).pixels  # Pillow / pylibjpeg-rle first
         np.testing.assert_array_equal(threaded, default)
-    else:
-        assert np.abs(threaded - default).max() <= 2
+
+
+def test_gil_free_decoders_only_where_they_release_the_gil():
+    from pydicom.uid import (
+        JPEG2000,
+        JPEG2000Lossless,
+        JPEGBaseline8Bit,
+        JPEGLSLossless,
+        RLELossless,
+    )
+
+    assert pixel_decoding.gil_free_plugin(RLELossless) == "pylibjpeg"
+    assert pixel_decoding.gil_free_plugin(JPEGBaseline8Bit) == "pillow"
+    for uid in (JPEG2000Lossless, JPEG2000, JPEGLSLossless):  # GDCM / OpenJPEG hold the GIL
+        assert pixel_decoding.gil_free_plugin(uid) == ""

@@ -28,9 +28,12 @@ from stethoscan.core.task import SilentTask
 from stethoscan.imaging import slice_rendering
 from stethoscan.imaging.dicom_index import index_paths
 from stethoscan.imaging.model import InstanceRef, SeriesInfo
+from stethoscan.imaging.parallel_decoding import decoder_pool_pids, wait_for_decoder_pool
 from stethoscan.imaging.volume_loader import (
     PROCESS_POOL_MIN_SLICES,
     load_volume,
+    shutdown_decoder_pool,
+    start_decoder_pool,
     use_decoder_processes,
 )
 
@@ -126,9 +129,55 @@ def test_other_syntaxes_decode_in_parallel_to_the_same_values(tmp_path, syntax):
 
 
 def test_long_compressed_series_decode_in_processes(tmp_path):
-    series = write_ct_series(tmp_path, count=PROCESS_POOL_MIN_SLICES + 2, size=16,
-                             syntax=RLELossless)
+    series = write_ct_series(tmp_path, count=PROCESS_POOL_MIN_SLICES + 2,
+                             syntax=JPEG2000Lossless)  # OpenJPEG encodes 32x32, not 16x16
     assert use_decoder_processes(series, PROCESS_POOL_MIN_SLICES + 1, workers=2)
+    assert not use_decoder_processes(series, PROCESS_POOL_MIN_SLICES - 1, workers=2)  # cold
+    volume = load_volume(series, workers=2)
+    np.testing.assert_array_equal(volume.voxels, _expected(series))
+
+
+def test_rle_decodes_on_threads_not_processes(tmp_path):
+    series = write_ct_series(tmp_path, count=4, size=16, syntax=RLELossless)
+    assert not use_decoder_processes(series, 500, workers=2)  # pylibjpeg-rle releases the GIL
+
+
+@pytest.fixture
+def warm_pool():
+    assert start_decoder_pool(2)
+    try:
+        assert wait_for_decoder_pool(120.0), "the decoder processes did not start"
+        yield
+    finally:
+        shutdown_decoder_pool()
+
+
+def test_warm_pool_decodes_short_series_to_the_same_values(tmp_path, warm_pool):
+    series = write_ct_series(tmp_path, count=6, syntax=JPEG2000Lossless)
+    assert use_decoder_processes(series, 5, workers=2)  # no start-up to pay: short series too
+    for first in (0, 3):  # the pool is reused for a second load
+        volume = load_volume(series, first_index=first, workers=2)
+        np.testing.assert_array_equal(volume.voxels, _expected(series))
+        assert volume.loaded.all()
+    assert len(decoder_pool_pids()) == 2
+
+
+def test_cancel_on_the_warm_pool_keeps_it_usable(tmp_path, warm_pool):
+    series = write_ct_series(tmp_path, count=12, syntax=JPEG2000Lossless)
+
+    class CancelMidway(SilentTask):
+        checks = 0
+
+        def check_cancelled(self) -> None:
+            self.checks += 1
+            if self.checks == 4:  # the first slice, then two from the decoder processes
+                self.cancel()
+            super().check_cancelled()
+
+    task = CancelMidway()
+    with pytest.raises(Cancelled):
+        load_volume(series, task, workers=2)
+    assert task.partials[0][1].loaded.sum() < 12
     volume = load_volume(series, workers=2)
     np.testing.assert_array_equal(volume.voxels, _expected(series))
 
@@ -190,7 +239,8 @@ def test_a_series_that_cannot_be_decoded_raises(tmp_path):
 @pytest.mark.parametrize("count, workers", [(10, 1), (10, 2), (PROCESS_POOL_MIN_SLICES, 2)],
                          ids=["serial", "threads", "processes"])
 def test_cancel_stops_loading(tmp_path, count, workers):
-    series = write_ct_series(tmp_path, count=count, size=16, syntax=RLELossless)
+    syntax = JPEG2000Lossless if count >= PROCESS_POOL_MIN_SLICES else RLELossless
+    series = write_ct_series(tmp_path, count=count, syntax=syntax)
 
     class CancelAfterFirst(SilentTask):
         def partial(self, result) -> None:

@@ -19,8 +19,10 @@ every copy the reader makes, which tracemalloc would miss for C++ (SimpleITK) bu
 
 Also measured: redraw of a 512x512 slice (window to uint8 grey while scrolling and while
 dragging the window, a coronal plane, the RGB render) against a plain float formula; and
-decoding a JPEG 2000 lossless copy of part of the series with one worker and with one per core
-(processes: the fast JPEG 2000 decoders hold the GIL).
+decoding compressed copies of part of the series, serial against one worker per core, wall and
+CPU time: JPEG 2000 lossless on decoder processes (its decoders hold the GIL), both started for
+the series ("cold") and already running ("warm", as after ``start_decoder_pool``), and RLE
+lossless on threads (pylibjpeg-rle releases the GIL).
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ def register(bench_subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--size", type=int, default=512, help="generated series: rows = columns")
     parser.add_argument("--repeats", type=int, default=5, help="rounds per reader (median)")
     parser.add_argument("--compressed-slices", type=int, default=48,
-                        help="slices re-encoded as JPEG 2000 for the parallel decoding test")
+                        help="slices re-encoded as JPEG 2000 and RLE for the parallel decoding test")
     parser.set_defaults(func=run_command)
 
 
@@ -330,42 +332,116 @@ def _ms(value: float) -> float:
 
 
 def measure_compressed(files: list[str], scratch: Path, slices: int) -> dict[str, Any]:
-    """Decode a JPEG 2000 lossless copy of ``slices`` slices with 1 worker and 1 per core
-    (1 worker: GDCM, the fastest single-threaded decoder; several: Pillow, which releases the
-    GIL)."""
-    import pydicom
-    from pydicom.uid import JPEG2000Lossless
+    """Decode compressed copies of ``slices`` slices serially and in parallel.
 
-    from stethoscan.imaging.dicom_index import index_paths
-    from stethoscan.imaging.volume_loader import load_volume
+    JPEG 2000 lossless (decoders hold the GIL: decoder processes) serial, then on processes
+    started for the series ("cold": start-up included) and on the warm shared pool; RLE
+    lossless (pylibjpeg-rle releases the GIL: threads) serial and on threads. Wall time and
+    CPU time (this process plus its decoder processes), best of two rotating rounds.
+    """
+    from pydicom.uid import JPEG2000Lossless, RLELossless
 
     if slices <= 0:
         return {"skipped": "--compressed-slices 0"}
-    folder = scratch / "j2k"
+    parallel = max(2, os.cpu_count() or 1)  # one per core even when other work keeps them busy
+    report: dict[str, Any] = {"workers": parallel, "load_average_1min_before": _load_average()}
+    for key, uid, modes in (("jpeg2000", JPEG2000Lossless, ("serial", "cold", "warm")),
+                            ("rle", RLELossless, ("serial", "threads"))):
+        series = _compressed_copy(files, scratch / key, slices, uid)
+        report[key] = _decode_rounds(series, modes, parallel)
+    report["load_average_1min_after"] = _load_average()
+    return report
+
+
+def _compressed_copy(files: list[str], folder: Path, slices: int, uid):
+    import pydicom
+
+    from stethoscan.imaging.dicom_index import index_paths
+
     folder.mkdir()
     step = max(1, len(files) // slices)
     for n, path in enumerate(files[::step][:slices]):
         ds = pydicom.dcmread(path)
-        ds.compress(JPEG2000Lossless, encoding_plugin="pylibjpeg")
-        ds.save_as(folder / f"J{n:04d}.dcm")
-    series = index_paths([folder]).all_series()[0]
-    parallel = max(2, os.cpu_count() or 1)  # one per core even when other work keeps them busy
-    load_volume(series, workers=parallel)  # warm-up: every decoder imported
-    times: dict[int, list[float]] = {1: [], parallel: []}
-    for _ in range(2):
-        for workers in (1, parallel):
-            start = time.perf_counter()
-            load_volume(series, workers=workers)
-            times[workers].append(time.perf_counter() - start)
-    best = {w: min(t) for w, t in times.items()}  # best of two: least disturbed by other load
-    return {
-        "transfer_syntax": JPEG2000Lossless.name,
-        "slices": series.number_of_slices,
-        "serial_seconds": round(best[1], 3),
-        "parallel_seconds": round(best[parallel], 3),
-        "workers": parallel,
-        "speedup": round(best[1] / best[parallel], 2),
-    }
+        ds.compress(uid, encoding_plugin="pylibjpeg")
+        ds.save_as(folder / f"C{n:04d}.dcm")
+    return index_paths([folder]).all_series()[0]
+
+
+def _decode_rounds(series, modes: tuple[str, ...], parallel: int) -> dict[str, Any]:
+    """Best (wall, CPU) per mode over two rounds; every result checked against serial."""
+    import numpy as np
+    from pydicom.uid import UID
+
+    from stethoscan.imaging.parallel_decoding import shutdown_decoder_pool
+    from stethoscan.imaging.volume_loader import load_volume
+
+    reference = load_volume(series, workers=1).voxels  # warm-up: every decoder imported
+    runs: dict[str, list[tuple[float, float]]] = {m: [] for m in modes}
+    decoded_by: dict[str, str] = {}
+    identical = True
+    try:
+        for round_ in range(2):
+            for mode in modes[round_ % len(modes):] + modes[:round_ % len(modes)]:
+                wall, cpu, voxels, decoded_by[mode] = _timed_load(series, mode, parallel)
+                runs[mode].append((wall, cpu))
+                identical = identical and bool(np.array_equal(voxels, reference))
+    finally:
+        shutdown_decoder_pool()
+    best = {m: (min(w for w, _ in r), min(c for _, c in r)) for m, r in runs.items()}
+    out: dict[str, Any] = {"transfer_syntax": UID(series.transfer_syntax_uid or "").name,
+                           "slices": series.number_of_slices,
+        "decoded_by": decoded_by, "pixels_identical_to_serial": identical}
+    for mode, (wall, cpu) in best.items():
+        out[f"{mode}_seconds"], out[f"{mode}_cpu_seconds"] = round(wall, 3), round(cpu, 3)
+        if mode != "serial":
+            out[f"speedup_{mode}"] = round(best["serial"][0] / wall, 2)
+    return out
+
+
+def _timed_load(series, mode: str, parallel: int):
+    """(wall s, CPU s of this process and its decoder processes, voxels, decoded by) of one
+    load."""
+    import resource
+
+    from stethoscan.imaging.parallel_decoding import (
+        decoder_pool_pids,
+        shutdown_decoder_pool,
+        start_decoder_pool,
+        use_decoder_processes,
+        wait_for_decoder_pool,
+    )
+    from stethoscan.imaging.volume_loader import load_volume
+
+    if mode == "warm":
+        start_decoder_pool(parallel)
+        wait_for_decoder_pool(60.0)
+    else:
+        shutdown_decoder_pool()
+    workers = 1 if mode == "serial" else parallel
+    by = ("processes" if use_decoder_processes(series, series.number_of_slices - 1, workers)
+          else "threads" if workers > 1 else "one thread")
+    pids = decoder_pool_pids()
+    before = (time.process_time(), _cpu_of(pids),
+              resource.getrusage(resource.RUSAGE_CHILDREN))
+    start = time.perf_counter()
+    volume = load_volume(series, workers=workers)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # cold pools: children reaped
+    cpu = (time.process_time() - before[0] + _cpu_of(pids) - before[1]
+           + after.ru_utime + after.ru_stime - before[2].ru_utime - before[2].ru_stime)
+    return wall, cpu, volume.voxels, by
+
+
+def _cpu_of(pids: list[int]) -> float:
+    """User + system CPU seconds of running processes (from /proc; 0 where unavailable)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def _text(report: dict[str, Any]) -> str:
@@ -387,9 +463,15 @@ def _text(report: dict[str, Any]) -> str:
                  f"{d['coronal_median_ms']} ms, RGB {d['rgb_render_median_ms']} ms; float "
                  f"baseline {d['baseline_float_median_ms']} ms")
     c = report["compressed"]
-    if "speedup" in c:
-        lines.append(f"JPEG 2000, {c['slices']} slices: 1 worker {c['serial_seconds']} s, "
-                     f"{c['workers']} workers {c['parallel_seconds']} s (x{c['speedup']})")
+    for key, label in (("jpeg2000", "JPEG 2000"), ("rle", "RLE")):
+        if key not in c:
+            continue
+        f = c[key]
+        parts = [f"{mode} {f[mode + '_seconds']} s (CPU {f[mode + '_cpu_seconds']} s"
+                 + (f", x{f['speedup_' + mode]})" if mode != "serial" else ")")
+                 for mode in ("serial", "cold", "warm", "threads") if mode + "_seconds" in f]
+        lines.append(f"{label}, {f['slices']} slices, {c['workers']} workers "
+                     f"({f['decoded_by']}): " + ", ".join(parts))
     m = report["machine"]
     lines.append(f"Machine: {m['cores']} cores, load average {m['load_average_1min_before']} "
                  f"before, {m['load_average_1min_after']} after")

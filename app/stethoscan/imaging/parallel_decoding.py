@@ -1,8 +1,14 @@
-"""Decode slices on a pool of threads, or of processes for long compressed series.
+"""Decode slices on a pool of threads, or of processes for compressed series.
 
-GDCM and pylibjpeg-openjpeg hold the GIL while they decode, so threads help only through the
-decoders that release it; a long compressed series of single-frame files goes to one process per
-free core instead. The number of decoders follows the 1-minute load average.
+Threads help only through decoders that release the GIL (pylibjpeg-rle for RLE, Pillow for
+8-bit JPEG). GDCM, pylibjpeg-openjpeg and Pillow's JPEG 2000 decoder hold it, so JPEG 2000,
+JPEG-LS and lossless JPEG series of single-frame files are decoded in processes instead.
+
+Starting a decoder process (Python, numpy, pydicom, GDCM) takes 0.5-3 s on a busy machine. A
+long-lived program calls :func:`start_decoder_pool` once (at start-up, in the background):
+every later series then reuses the warm processes, short series too. Without it, a long
+series (24+ files) starts its own processes and stops them when it is loaded. The number of
+decoders in use follows the 1-minute load average.
 """
 
 from __future__ import annotations
@@ -19,18 +25,24 @@ from concurrent.futures import (
     wait,
 )
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import closing
+from contextlib import closing, nullcontext
 from typing import TYPE_CHECKING
 
 from stethoscan.core.errors import DicomError
 from stethoscan.imaging.model import InstanceRef, SeriesInfo
-from stethoscan.imaging.pixel_decoding import DecodedImage, decode_file, decode_frame, read_dataset
+from stethoscan.imaging.pixel_decoding import (
+    DecodedImage,
+    decode_file,
+    decode_frame,
+    gil_free_plugin,
+    read_dataset,
+)
 from stethoscan.imaging.slice_writer import LoadProgress, SliceWriter, place_decoded
 
 if TYPE_CHECKING:
     from pydicom.dataset import Dataset
 
-PROCESS_POOL_MIN_SLICES = 24  # fewer: starting decoder processes (~0.5 s) costs more than it saves
+PROCESS_POOL_MIN_SLICES = 24  # fewer: starting cold decoder processes costs more than it saves
 # native and deflated syntaxes: nothing for a decoder process to do
 _UNCOMPRESSED = ("1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2",
                  "1.2.840.10008.1.2.1.99")
@@ -101,12 +113,9 @@ class DatasetCache:
 
 def decode_slices(series: SeriesInfo, indices: list[int], datasets: DatasetCache,
                   writer: SliceWriter, reporter: LoadProgress, workers: int) -> None:
-    """Decode on ``workers`` threads, or processes for long compressed series.
+    """Decode on ``workers`` threads, or decoder processes (:func:`use_decoder_processes`).
 
-    GDCM and pylibjpeg-openjpeg hold the GIL while they decode, so threads help only through
-    the decoders that release it (Pillow for JPEG and JPEG 2000, pylibjpeg-rle), which are then
-    tried first. A compressed series of single-frame files is decoded in processes instead,
-    when the program's main module can be started safely in a child process.
+    On threads, a decoder that releases the GIL is tried first where one is installed.
     """
     if use_decoder_processes(series, len(indices), workers):
         indices, workers = _decode_in_processes(series, indices, writer, reporter, workers), 1
@@ -124,55 +133,140 @@ def decode_slices(series: SeriesInfo, indices: list[int], datasets: DatasetCache
 
 def _decode_in_processes(series: SeriesInfo, indices: list[int], writer: SliceWriter,
                          reporter: LoadProgress, workers: int) -> list[int]:
-    """Decode in ``workers`` spawned processes. Until the first child is ready (Python, numpy,
-    pydicom, GDCM: about 1 s) this thread decodes too, with a decoder that releases the GIL
-    where there is one, so that the pool's feeder thread keeps running. Returns the slices
-    left undone if the pool broke (a child failed to start or a decoder crashed it)."""
-    import multiprocessing
+    """Decode on ``workers`` decoder processes: the warm shared pool when there is one, else
+    processes started for this series. Until the first child answers, this thread decodes too.
+    Returns the slices left undone if the pool broke (a child failed to start or crashed)."""
+    shared = _shared_pool
+    with nullcontext(shared) if shared is not None else _new_pool(workers) as pool:
+        left = _feed_pool(pool, series, indices, writer, reporter, workers)
+    if left and shared is not None:
+        shutdown_decoder_pool()  # broken: the next start_decoder_pool() makes a fresh one
+    return left
 
+
+def _feed_pool(pool: ProcessPoolExecutor, series: SeriesInfo, indices: list[int],
+               writer: SliceWriter, reporter: LoadProgress, workers: int) -> list[int]:
     pending = collections.deque(indices)
     running: dict[Future, int] = {}
-    children_ready = False
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        try:
-            while pending or running:
-                while pending and len(running) < 2 * workers:
-                    k = pending.popleft()
-                    running[pool.submit(decode_file, series.instances[k].path)] = k
-                done = [future for future in running if future.done()]
-                children_ready = children_ready or bool(done)
-                if not children_ready and pending:
-                    k = pending.popleft()
-                    place_decoded(k, _decode_here(series.instances[k].path), writer)
-                    reporter.advance()
-                    continue
-                if not done:
-                    done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in done:
-                    k = running.pop(future)
-                    place_decoded(k, result_or_error(future), writer)
-                    reporter.advance()
-        except BrokenProcessPool:
-            return sorted({*pending, *running.values()})
-        finally:
-            for future in running:
-                future.cancel()
+    children_ready = _shared_pool_ready.is_set() and pool is _shared_pool
+    try:
+        while pending or running:
+            while pending and len(running) < 2 * workers:
+                k = pending.popleft()
+                running[pool.submit(decode_file, series.instances[k].path)] = k
+            done = [future for future in running if future.done()]
+            children_ready = children_ready or bool(done)
+            if not children_ready and pending:
+                k = pending.popleft()
+                place_decoded(k, _decode_here(series.instances[k].path), writer)
+                reporter.advance()
+                continue
+            if not done:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                k = running.pop(future)
+                place_decoded(k, result_or_error(future), writer)
+                reporter.advance()
+    except BrokenProcessPool:
+        return sorted({*pending, *running.values()})
+    finally:
+        for future in running:
+            future.cancel()  # a cancelled load leaves the warm pool running, idle
     return []
 
 
 def _decode_here(path: str) -> object:
     try:
-        return decode_file(path, threads=2)  # prefer a decoder that releases the GIL
+        return decode_file(path)
     except (DicomError, OSError) as exc:
         return exc
 
 
+# --- the shared, warm decoder processes ------------------------------------------------------
+_shared_pool: ProcessPoolExecutor | None = None
+_shared_pool_ready = threading.Event()
+_shared_pool_lock = threading.Lock()
+
+
+def _new_pool(workers: int) -> ProcessPoolExecutor:
+    import multiprocessing
+
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(
+        "spawn"), initializer=_import_decoders)
+
+
+def _import_decoders() -> None:
+    """Run in each child as it starts: import the decoders before the first slice arrives."""
+    import contextlib
+
+    import pydicom.pixels  # noqa: F401
+
+    for module in ("gdcm", "openjpeg", "rle", "PIL.Image"):
+        with contextlib.suppress(ImportError):
+            __import__(module)
+
+
+def start_decoder_pool(processes: int | None = None) -> bool:
+    """Start the shared decoder processes (one per core) without waiting for them; later
+    compressed series reuse them. Returns False where spawning is unsafe (see
+    :func:`use_decoder_processes`). Call :func:`shutdown_decoder_pool` before the program ends.
+    """
+    global _shared_pool
+    with _shared_pool_lock:
+        if _shared_pool is not None:
+            return True
+        if not _spawn_is_safe():
+            return False
+        count = processes or os.cpu_count() or 1
+        _shared_pool_ready.clear()
+        _shared_pool = _new_pool(count)
+        warm = [_shared_pool.submit(os.getpid) for _ in range(count)]  # starts every child
+        threading.Thread(target=_mark_ready, args=(_shared_pool, warm), name="stethoscan-decoder-start",
+                         daemon=True).start()
+        return True
+
+
+def _mark_ready(pool: ProcessPoolExecutor, warm: list[Future]) -> None:
+    wait(warm)
+    with _shared_pool_lock:
+        if _shared_pool is pool:
+            _shared_pool_ready.set()
+
+
+def wait_for_decoder_pool(timeout_s: float) -> bool:
+    """Wait up to ``timeout_s`` for every shared decoder process to have started."""
+    return _shared_pool is not None and _shared_pool_ready.wait(timeout_s)
+
+
+def decoder_pool_is_warm() -> bool:
+    """Whether the shared decoder processes are running and have all answered."""
+    return _shared_pool is not None and _shared_pool_ready.is_set()
+
+
+def decoder_pool_pids() -> list[int]:
+    """Process ids of the shared decoder processes (for CPU-time accounting)."""
+    pool = _shared_pool
+    return [p.pid for p in (getattr(pool, "_processes", None) or {}).values() if p.pid]
+
+
+def shutdown_decoder_pool() -> None:
+    """Stop the shared decoder processes (waits for them to exit); safe to call twice."""
+    global _shared_pool
+    with _shared_pool_lock:
+        pool, _shared_pool = _shared_pool, None
+        _shared_pool_ready.clear()
+    if pool is not None:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def use_decoder_processes(series: SeriesInfo, count: int, workers: int) -> bool:
-    """Whether ``count`` slices of ``series`` are decoded in ``workers`` processes."""
-    syntax = series.transfer_syntax_uid or series.instances[0].transfer_syntax_uid
+    """Whether ``count`` slices of ``series`` are decoded in ``workers`` processes: a compressed
+    series of single-frame files with no GIL-free decoder, when more than one decoder may run
+    and spawning is safe; 24+ slices, or any number when the shared pool is warm."""
+    syntax = str(series.transfer_syntax_uid or series.instances[0].transfer_syntax_uid or "")
     compressed = bool(syntax) and syntax not in _UNCOMPRESSED
-    return (compressed and workers > 1 and count >= PROCESS_POOL_MIN_SLICES
+    long_enough = count >= PROCESS_POOL_MIN_SLICES or (count > 1 and decoder_pool_is_warm())
+    return (compressed and workers > 1 and long_enough and not gil_free_plugin(syntax)
             and all(i.frame is None for i in series.instances) and _spawn_is_safe())
 
 

@@ -28,7 +28,6 @@ from stethoscan.imaging.series_geometry import number
 from stethoscan.imaging.transfer_syntaxes import (
     DCMTK_DECODERS,
     JPEG_8BIT,
-    JPEG_2000,
     RLE,
     check_transfer_syntax,
     syntax_label,
@@ -203,15 +202,21 @@ def _validate_image(ds: Dataset, frame: int | None) -> int:
 
 
 def _gil_free_plugin(ds: Dataset) -> str:
-    """A pydicom plugin that decodes ``ds`` without holding the GIL, or "" for the default order.
+    """A pydicom plugin that decodes ``ds`` without holding the GIL, or "" for the default order."""
+    return gil_free_plugin(str(ds.file_meta.TransferSyntaxUID))
 
-    Found by inspection and measurement: Pillow's and pylibjpeg-rle's C code releases the GIL,
-    GDCM's SWIG wrapper and pylibjpeg-openjpeg do not.
+
+def gil_free_plugin(uid: str) -> str:
+    """The installed pydicom plugin that decodes ``uid`` with the GIL released, or "".
+
+    Measured (a Python thread keeps running while another decodes): Pillow's baseline JPEG
+    decoder and pylibjpeg-rle release the GIL. GDCM, pylibjpeg-openjpeg and Pillow's JPEG 2000
+    decoder (it pulls its input through Python file calls) hold it, as do the JPEG-LS and
+    lossless JPEG decoders (GDCM): those syntaxes gain from decoder processes, not threads.
     """
     from pydicom.pixels import get_decoder
 
-    uid = str(ds.file_meta.TransferSyntaxUID)
-    wanted = "pylibjpeg" if uid == RLE else "pillow" if uid in (*JPEG_8BIT, *JPEG_2000) else ""
+    wanted = "pylibjpeg" if uid == RLE else "pillow" if uid in JPEG_8BIT else ""
     try:
         return wanted if wanted and wanted in get_decoder(uid).available_plugins else ""
     except NotImplementedError:

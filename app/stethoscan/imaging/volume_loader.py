@@ -12,8 +12,10 @@ Readers for the rest, fastest first:
 * the same files when their headers differ: pydicom parses the header only, then the same raw
   read;
 * everything else (compressed, big-endian, multi-frame, colour...): :mod:`pixel_decoding` on
-  one thread per core, or one process per core for 24+ compressed files (GDCM and OpenJPEG hold
-  the GIL).
+  one thread per free core (GIL-free decoders first: RLE, 8-bit JPEG), or on decoder processes
+  for JPEG 2000, JPEG-LS and lossless JPEG, whose decoders hold the GIL: the warm shared pool
+  from :func:`start_decoder_pool` when the program started one, else processes started for a
+  series of 24+ files.
 
 The raw readers live in :mod:`raw_slice_reader`, the decoder pools in :mod:`parallel_decoding`.
 
@@ -35,6 +37,8 @@ from stethoscan.imaging.parallel_decoding import (
     DatasetCache,
     decode_slices,
     default_workers,
+    shutdown_decoder_pool,
+    start_decoder_pool,
     use_decoder_processes,
 )
 from stethoscan.imaging.pixel_decoding import DecodedImage, decode_frame
@@ -43,7 +47,8 @@ from stethoscan.imaging.slice_writer import LoadProgress, SliceWriter
 from stethoscan.imaging.volume import Volume
 from stethoscan.imaging.windowing import auto_window
 
-__all__ = ["PROCESS_POOL_MIN_SLICES", "default_workers", "load_volume", "use_decoder_processes"]
+__all__ = ["PROCESS_POOL_MIN_SLICES", "default_workers", "load_volume", "shutdown_decoder_pool",
+           "start_decoder_pool", "use_decoder_processes"]
 
 
 def load_volume(series: SeriesInfo, task: Task | None = None, first_index: int | None = None,
