@@ -36,6 +36,9 @@ def register(train_subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--saliency-samples", type=int, default=24, metavar="N",
                         help="held-out synthetic windows for the saliency sanity checks "
                         "(default 24; 0 skips them, so no saliency method is offered)")
+    parser.add_argument("--threads", type=int, default=0, metavar="N",
+                        help="CPU threads for training (default: the idle cores); a seed gives the "
+                        "same weights again with the same thread count")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.set_defaults(func=_run)
 
@@ -54,7 +57,7 @@ def _run(args: argparse.Namespace) -> int:
     options = TrainOptions(out_dir=args.out, data_path=args.data, synthetic=args.synthetic,
                            seed=args.seed, epochs=args.epochs, arch=args.arch,
                            eval_data=args.eval_data, command=_describe(args), name=args.name,
-                           sanity_samples=args.saliency_samples)  # fmt: skip
+                           sanity_samples=args.saliency_samples, threads=max(args.threads, 0))  # fmt: skip
     result = run(options, ConsoleTask("train respiratory"))
     if args.json:
         print(json.dumps(result, indent=2))
@@ -66,8 +69,9 @@ def _run(args: argparse.Namespace) -> int:
 def _describe(args: argparse.Namespace) -> str:
     source = f"--data {args.data}" if args.data else f"--synthetic {args.synthetic}"
     extra = f" --eval-data {args.eval_data}" if args.eval_data else ""
+    threads = f" --threads {args.threads}" if args.threads else ""
     return (f"stethoscan train respiratory {source} --out {args.out} --seed {args.seed} "
-            f"--epochs {args.epochs} --arch {args.arch}{extra}")  # fmt: skip
+            f"--epochs {args.epochs} --arch {args.arch}{extra}{threads}")  # fmt: skip
 
 
 def _print_summary(result: dict) -> None:

@@ -172,7 +172,8 @@ Data: {content.data_description}
 Rebuild: `{content.command}`
 
 Training: AdamW (lr {tr.get('learning_rate')}, weight decay {tr.get('weight_decay')}), class-weighted
-cross-entropy, SpecAugment-style time/frequency masks, one-cycle learning-rate schedule,
+cross-entropy, SpecAugment-style time/frequency masks and scattered bin dropout, one-cycle
+learning-rate schedule,
 early stopping on validation balanced accuracy; {tr.get('epochs_run')} epochs run, {tr.get('seconds', 0):.0f} s on
 {tr.get('threads')} CPU threads; cycles train/validation/test = {tr.get('cycles_train')}/{tr.get('cycles_val')}/{tr.get('cycles_test')}
 (each synthetic recording or patient in one split only); seed {tr.get('seed')}.
@@ -203,7 +204,10 @@ Cycle level, {ev.get('held_out_test', {}).get('n', 'n/a')} test cycles from {'re
 
 ## Saliency
 Validated methods (pointing game >= 80% on known wheeze/crackle boxes of held-out synthetic
-windows, weight-randomisation and deletion checks): **{validated}**.
+windows, weight-randomisation and deletion checks): **{validated}**. Only validated methods are
+offered; without one, a cycle's sentence names the loudest sound above the background instead and
+says that the model's evidence is not located. Grad-CAM explains the network's third convolution
+block (1/4 of the input resolution).
 
 ```
 {checks}

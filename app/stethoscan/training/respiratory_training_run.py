@@ -45,6 +45,7 @@ class TrainOptions:
     name: str = "respiratory-cycles"
     batch_size: int = 64
     sanity_samples: int = 24
+    threads: int = 0  # 0: the idle cores (results are reproducible for a given thread count)
 
 
 def training_threads(cores: int) -> int:
@@ -140,7 +141,7 @@ def run(options: TrainOptions, task=None) -> dict[str, Any]:
 
         raise ValidationError("Give either --data PATH or --synthetic N (not both, not neither).")
     started = time.monotonic()
-    threads = training_threads(physical_core_count())
+    threads = options.threads or training_threads(physical_core_count())
     torch.set_num_threads(threads)
     spec = PatchSpec()
     data, description = load_training_cycles(options, spec, task)

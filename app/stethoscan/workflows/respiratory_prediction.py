@@ -106,11 +106,33 @@ def cycle_saliency(model, patches: np.ndarray, offsets_s: list[float], duration_
     return folded
 
 
-def evidence_sentence(label: str, region: str | None) -> str:
+def evidence_sentence(label: str, region: str | None, loudest: str | None = None) -> str:
+    """E.g. "wheeze evidence at 3.20-3.90 s, 300-450 Hz" (from a validated saliency map); without
+    one, the loudest sound above the background is named instead, and said to be only that."""
     if label == "normal":
         return "no crackle or wheeze evidence"
     what = EVIDENCE_NAMES.get(label, label)
-    return f"{what} evidence at {region}" if region else f"{what} (no validated saliency map to locate it)"
+    if region:
+        return f"{what} evidence at {region}"
+    if loudest:
+        return (f"{what}; loudest sound above the background at {loudest} "
+                "(no saliency method passed its checks, so the model's evidence is not located)")  # fmt: skip
+    return f"{what} (no saliency method passed its checks, so the evidence is not located)"
+
+
+def loudest_region(patches: np.ndarray, offsets_s: list[float], duration_s: float,
+                   start_s: float, spec: PatchSpec) -> str | None:  # fmt: skip
+    """Where the cycle's spectrogram rises most above each band's background, in words."""
+    hop_s = spec.hop_length / spec.rate_hz
+    frames = max(1, int(round(duration_s / hop_s)))
+    folded = np.zeros((spec.n_mels, frames), dtype=np.float32)
+    for patch, offset in zip(patches, offsets_s, strict=True):
+        first = int(round(offset / hop_s))
+        width = min(patch.shape[1], frames - first)
+        if width > 0:
+            folded[:, first : first + width] = np.maximum(folded[:, first : first + width],
+                                                          np.clip(patch[:, :width], 0, None))  # fmt: skip
+    return _describe_top(folded, start_s, spec)
 
 
 def _describe_top(saliency: np.ndarray, start_s: float, spec: PatchSpec) -> str | None:
@@ -149,17 +171,19 @@ def predict_cycles(clip: AudioClip, segments=None, task=None, model: Any = None,
         cp = cycle_patches(x, start, end, spec)
         probs = combine_window_probabilities(model.predict_proba({"spectrogram": cp.patches[:, None]}))
         top = int(np.argmax(probs))
-        region = None
+        region = loudest = None
         if labels[top] != "normal" and method is not None:
             folded = cycle_saliency(model, cp.patches, cp.offsets_s, cp.cycle_duration_s, spec, top, method)
             region = _describe_top(folded, start, spec)
             if maps is not None:
                 maps[index] = folded
+        elif labels[top] != "normal" and saliency != "none":
+            loudest = loudest_region(cp.patches, cp.offsets_s, cp.cycle_duration_s, start, spec)
         results.append({
             "index": index, "start_s": round(start, 3), "end_s": round(end, 3),
             "label": labels[top], "probability": round(float(probs[top]), 4),
             "probabilities": {lab: round(float(p), 4) for lab, p in zip(labels, probs, strict=True)},
-            "evidence": evidence_sentence(labels[top], region), "segmentation": source,
+            "evidence": evidence_sentence(labels[top], region, loudest), "segmentation": source,
             "saliency_method": method if region else None,
             "disclaimer": model.manifest.disclaimer,
             "synthetic_training_data": bool(model.manifest.model.synthetic_training_data),
