@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import sys
 import types
@@ -36,6 +37,13 @@ from stethoscan.imaging.volume_loader import (
     start_decoder_pool,
     use_decoder_processes,
 )
+
+
+@pytest.fixture(autouse=True)
+def stop_decoder_processes():
+    """Long compressed series start shared decoder processes that outlive the load."""
+    yield
+    shutdown_decoder_pool()
 
 
 def write_ct_series(folder: Path, count: int = 12, size: int = 32, *, syntax=ExplicitVRLittleEndian,
@@ -135,6 +143,11 @@ def test_long_compressed_series_decode_in_processes(tmp_path):
     assert not use_decoder_processes(series, PROCESS_POOL_MIN_SLICES - 1, workers=2)  # cold
     volume = load_volume(series, workers=2)
     np.testing.assert_array_equal(volume.voxels, _expected(series))
+    assert len(decoder_pool_pids()) == (os.cpu_count() or 1)  # kept for the next series
+    wait_for_decoder_pool(120.0)
+    short = write_ct_series(tmp_path / "short", count=4, syntax=JPEG2000Lossless, seed=1)
+    assert use_decoder_processes(short, 3, workers=2)  # warm now: short series too
+    np.testing.assert_array_equal(load_volume(short, workers=2).voxels, _expected(short))
 
 
 def test_rle_decodes_on_threads_not_processes(tmp_path):

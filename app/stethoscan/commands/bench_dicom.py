@@ -401,8 +401,6 @@ def _decode_rounds(series, modes: tuple[str, ...], parallel: int) -> dict[str, A
 def _timed_load(series, mode: str, parallel: int):
     """(wall s, CPU s of this process and its decoder processes, voxels, decoded by) of one
     load."""
-    import resource
-
     from stethoscan.imaging.parallel_decoding import (
         decoder_pool_pids,
         shutdown_decoder_pool,
@@ -420,15 +418,14 @@ def _timed_load(series, mode: str, parallel: int):
     workers = 1 if mode == "serial" else parallel
     by = ("processes" if use_decoder_processes(series, series.number_of_slices - 1, workers)
           else "threads" if workers > 1 else "one thread")
-    pids = decoder_pool_pids()
-    before = (time.process_time(), _cpu_of(pids),
-              resource.getrusage(resource.RUSAGE_CHILDREN))
+    children_before = _cpu_of(decoder_pool_pids())
+    cpu_before = time.process_time()
     start = time.perf_counter()
     volume = load_volume(series, workers=workers)
     wall = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # cold pools: children reaped
-    cpu = (time.process_time() - before[0] + _cpu_of(pids) - before[1]
-           + after.ru_utime + after.ru_stime - before[2].ru_utime - before[2].ru_stime)
+    children = {pid: _cpu_of([pid]) for pid in decoder_pool_pids()}  # cold: started in the load
+    cpu = time.process_time() - cpu_before + sum(children.values()) - (
+        children_before if mode == "warm" else 0.0)
     return wall, cpu, volume.voxels, by
 
 

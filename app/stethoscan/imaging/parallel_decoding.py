@@ -4,15 +4,16 @@ Threads help only through decoders that release the GIL (pylibjpeg-rle for RLE, 
 8-bit JPEG). GDCM, pylibjpeg-openjpeg and Pillow's JPEG 2000 decoder hold it, so JPEG 2000,
 JPEG-LS and lossless JPEG series of single-frame files are decoded in processes instead.
 
-Starting a decoder process (Python, numpy, pydicom, GDCM) takes 0.5-3 s on a busy machine. A
-long-lived program calls :func:`start_decoder_pool` once (at start-up, in the background):
-every later series then reuses the warm processes, short series too. Without it, a long
-series (24+ files) starts its own processes and stops them when it is loaded. The number of
-decoders in use follows the 1-minute load average.
+Starting a decoder process (Python, numpy, pydicom, GDCM) takes 0.5-3 s on a busy machine, so
+the processes are shared and kept: the first long series (24+ files) starts them, or the
+program does at start-up with :func:`start_decoder_pool`; every later compressed series, short
+ones too, reuses them warm. :func:`shutdown_decoder_pool` stops them (also run at exit). The
+number of decoders in use follows the 1-minute load average.
 """
 
 from __future__ import annotations
 
+import atexit
 import collections
 import os
 import threading
@@ -25,7 +26,7 @@ from concurrent.futures import (
     wait,
 )
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import closing, nullcontext
+from contextlib import closing
 from typing import TYPE_CHECKING
 
 from stethoscan.core.errors import DicomError
@@ -133,14 +134,15 @@ def decode_slices(series: SeriesInfo, indices: list[int], datasets: DatasetCache
 
 def _decode_in_processes(series: SeriesInfo, indices: list[int], writer: SliceWriter,
                          reporter: LoadProgress, workers: int) -> list[int]:
-    """Decode on ``workers`` decoder processes: the warm shared pool when there is one, else
-    processes started for this series. Until the first child answers, this thread decodes too.
+    """Decode on the shared decoder processes, starting them if they are not running (they
+    then stay for later series). Until the first child answers, this thread decodes too.
     Returns the slices left undone if the pool broke (a child failed to start or crashed)."""
-    shared = _shared_pool
-    with nullcontext(shared) if shared is not None else _new_pool(workers) as pool:
-        left = _feed_pool(pool, series, indices, writer, reporter, workers)
-    if left and shared is not None:
-        shutdown_decoder_pool()  # broken: the next start_decoder_pool() makes a fresh one
+    if not start_decoder_pool():
+        return indices
+    pool = _shared_pool
+    left = _feed_pool(pool, series, indices, writer, reporter, workers) if pool else indices
+    if left:
+        shutdown_decoder_pool()  # broken: the next series starts fresh processes
     return left
 
 
@@ -148,7 +150,7 @@ def _feed_pool(pool: ProcessPoolExecutor, series: SeriesInfo, indices: list[int]
                writer: SliceWriter, reporter: LoadProgress, workers: int) -> list[int]:
     pending = collections.deque(indices)
     running: dict[Future, int] = {}
-    children_ready = _shared_pool_ready.is_set() and pool is _shared_pool
+    children_ready = _shared_pool_ready.is_set()
     try:
         while pending or running:
             while pending and len(running) < 2 * workers:
@@ -186,12 +188,13 @@ def _decode_here(path: str) -> object:
 _shared_pool: ProcessPoolExecutor | None = None
 _shared_pool_ready = threading.Event()
 _shared_pool_lock = threading.Lock()
+_exit_hook_registered = False
 
 
-def _new_pool(workers: int) -> ProcessPoolExecutor:
+def _new_pool(processes: int) -> ProcessPoolExecutor:
     import multiprocessing
 
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(
+    return ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context(
         "spawn"), initializer=_import_decoders)
 
 
@@ -209,15 +212,18 @@ def _import_decoders() -> None:
 def start_decoder_pool(processes: int | None = None) -> bool:
     """Start the shared decoder processes (one per core) without waiting for them; later
     compressed series reuse them. Returns False where spawning is unsafe (see
-    :func:`use_decoder_processes`). Call :func:`shutdown_decoder_pool` before the program ends.
+    :func:`use_decoder_processes`). They stop at exit or on :func:`shutdown_decoder_pool`.
     """
-    global _shared_pool
+    global _shared_pool, _exit_hook_registered
     with _shared_pool_lock:
         if _shared_pool is not None:
             return True
         if not _spawn_is_safe():
             return False
         count = processes or os.cpu_count() or 1
+        if not _exit_hook_registered:
+            atexit.register(shutdown_decoder_pool)
+            _exit_hook_registered = True
         _shared_pool_ready.clear()
         _shared_pool = _new_pool(count)
         warm = [_shared_pool.submit(os.getpid) for _ in range(count)]  # starts every child

@@ -13,9 +13,9 @@ Readers for the rest, fastest first:
   read;
 * everything else (compressed, big-endian, multi-frame, colour...): :mod:`pixel_decoding` on
   one thread per free core (GIL-free decoders first: RLE, 8-bit JPEG), or on decoder processes
-  for JPEG 2000, JPEG-LS and lossless JPEG, whose decoders hold the GIL: the warm shared pool
-  from :func:`start_decoder_pool` when the program started one, else processes started for a
-  series of 24+ files.
+  for JPEG 2000, JPEG-LS and lossless JPEG, whose decoders hold the GIL. Those processes are
+  started once (by the first such series of 24+ files, or by :func:`start_decoder_pool` at
+  program start) and reused warm by every later series.
 
 The raw readers live in :mod:`raw_slice_reader`, the decoder pools in :mod:`parallel_decoding`.
 
