@@ -5,7 +5,10 @@ and on a real ICBHI recording, with saliency overlays, and the screenshots are s
   the Models panel on the open MRI, its Grad-CAM over the scan in three planes, the Results panel.
 - ``ai_mci_preprocessing.png``: the MCI model's brain mask and input box on the same MRI.
 - ``ai_audio_saliency.png``: the respiratory model on a recording with wheezes: per-cycle results
-  and the saliency over the recording's log-mel spectrogram.
+  over the recording's log-mel spectrogram, and its saliency map when the package validated a
+  method (else the panel says why there is none).
+- ``ai_audio_saliency_test_package.png``: the same display with a test package that offers
+  Grad-CAM, so the spectrogram overlay itself is shown and checked.
 
 The bundled packages (``models/mci-fusion``, ``models/respiratory-cycles``) are used once they
 are committed; until then tiny test packages with the same inputs and labels.
@@ -17,7 +20,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from ai_test_packages import REPO, bundled_or_test, mci_manifest, respiratory_manifest
+from ai_test_packages import (
+    REPO,
+    bundled_or_test,
+    install_test_package,
+    mci_manifest,
+    respiratory_manifest,
+)
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtGui import QImage
 
@@ -163,12 +172,13 @@ def test_mci_model_on_the_real_brain_mri_with_grad_cam_in_three_planes(window, q
     assert warm_pixels(with_map, *region) > warm_pixels(without_map, *region) + 30
 
 
-def test_respiratory_model_on_a_real_recording_with_spectrogram_saliency(window, qtbot, shared_data, tmp_path):
+def run_on_icbhi_recording(window, qtbot, data: Path, name: str, screenshot: str):
+    """Import a real ICBHI recording (wheezes, per the data README) for a patient, show it in the
+    review tab, run ``name`` on it from the Models panel and save the window as ``screenshot``."""
     from stethoscan.audio.audio_files import audio_info
 
-    name = bundled_or_test(tmp_path, "respiratory-cycles", respiratory_manifest())
     context = window.context
-    wav = shared_data / "icbhi-sample" / "103_2b2_Ar_mc_LittC2SE.wav"  # wheezes, per the data README
+    wav = data / "icbhi-sample" / "103_2b2_Ar_mc_LittC2SE.wav"
     info = audio_info(wav)
     context.set_patient(context.store.upsert_patient("ICBHI-103", "ICBHI^103"))
     session = context.ensure_session()
@@ -176,8 +186,7 @@ def test_respiratory_model_on_a_real_recording_with_spectrogram_saliency(window,
                                          duration_s=float(info["duration_s"]), status="imported")  # fmt: skip
     window.tabs.setCurrentWidget(window.central_panels["review"])
     context.select_recording(context.store.get_recording(rec_id))
-
-    models, saved = run_selected(window, qtbot, name, "gradcam")
+    _, saved = run_selected(window, qtbot, name, "gradcam")
     p = saved.prediction
     assert p.details["cycles"] and p.saliency_axes["frequencies_hz"]
     results = dock_panel(window, "results")
@@ -185,16 +194,39 @@ def test_respiratory_model_on_a_real_recording_with_spectrogram_saliency(window,
     qtbot.wait(100)
     window.resizeDocks([window.browser_dock, window.docks["results"]], [180, 720], Qt.Orientation.Horizontal)
     qtbot.waitUntil(lambda: results.shown is saved, timeout=5000)
-    view = results.spectrogram
-    qtbot.waitUntil(lambda: view.background.image is not None, timeout=30000)
+    qtbot.waitUntil(lambda: results.spectrogram.background.image is not None, timeout=30000)
     assert results.cycles_table.rowCount() == len(p.details["cycles"])
     assert "Not for diagnostic use" in results.disclaimer.text()
+    qtbot.wait(200)
+    results.scroll.verticalScrollBar().setValue(results.sections["explanation"].y() - 4)
+    save(window, qtbot, screenshot)
+    return p, results
+
+
+def test_bundled_respiratory_model_on_a_real_recording(window, qtbot, shared_data, tmp_path):
+    name = bundled_or_test(tmp_path, "respiratory-cycles", respiratory_manifest())
+    p, results = run_on_icbhi_recording(window, qtbot, shared_data, name, "ai_audio_saliency.png")
     if p.saliency is not None:  # a validated method located the abnormal cycles' evidence
-        assert p.saliency_space == "spectrogram" and view.overlay.image.shape == p.saliency.shape
+        assert results.spectrogram.overlay.image.shape == p.saliency.shape
         assert p.saliency_regions[0] in results.regions_label.text()
     else:  # no validated method, or no abnormal cycle: said in words, never a silent gap
         assert "No map" in results.method_label.text() or "No explanation map" in results.method_label.text()
-    qtbot.wait(200)
-    results.scroll.verticalScrollBar().setValue(results.sections["explanation"].y() - 4)
-    save(window, qtbot, "ai_audio_saliency.png")
-    assert Path(OUT / "ai_audio_saliency.png").is_file()
+        assert results.spectrogram.overlay.image is None
+
+
+def test_spectrogram_saliency_over_a_real_recording(window, qtbot, shared_data, tmp_path):
+    """The overlay itself, with a test package whose manifest offers Grad-CAM (random weights:
+    the map shows the display, not a finding)."""
+    from stethoscan.gui.models.spectrogram_saliency import hz_ticks
+
+    name = install_test_package(tmp_path, respiratory_manifest()).name
+    p, results = run_on_icbhi_recording(window, qtbot, shared_data, name, "ai_audio_saliency_test_package.png")
+    view = results.spectrogram
+    assert p.saliency_space == "spectrogram" and p.saliency_method == "gradcam"
+    assert view.overlay.image.shape == p.saliency.shape == (len(p.saliency_axes["frequencies_hz"]),
+                                                           len(p.saliency_axes["times_s"]))  # fmt: skip
+    assert view.overlay.isVisible() and p.saliency_regions[0] in results.regions_label.text()
+    rect = view.overlay.mapRectToParent(view.overlay.boundingRect())
+    assert abs(rect.right() - p.saliency_axes["times_s"][-1]) < 0.1  # the map spans the recording (s)
+    ticks = [label for _, label in view.plot.getAxis("left")._tickLevels[0]]
+    assert ticks == [t for _, t in hz_ticks(p.saliency_axes["frequencies_hz"])] and {"100", "1000"} <= set(ticks)
