@@ -200,6 +200,8 @@ class AtrophyBasis:
 
     fields: dict[str, np.ndarray]
     indicators: dict[str, np.ndarray]  # soft indicator of each structure (for calibration)
+    mtl_indicator: np.ndarray  # hippocampus + MTL regions (where lost tissue turns to CSF)
+    csf_level: float  # template intensity of ventricular CSF
     gains: dict[str, np.ndarray] = field(default_factory=dict)
     changes: dict[str, np.ndarray] = field(default_factory=dict)  # relative volume change
 
@@ -247,17 +249,28 @@ def atrophy_basis(template: BrainTemplate) -> AtrophyBasis:
             raise TrainingDataError(f"The brain template has no {name.replace('_', ' ')} region.")
         fields[name] = _wall_field(region, sigma=1.5)  # q = p + g grad: walls move out for g > 0
         indicators[name] = region.astype(np.float32)
-    basis = AtrophyBasis(fields, indicators)
-    grid = np.indices(template.mask.shape, dtype=np.float32)
+    mtl = np.isin(template.labels, (1, 2, 3, 4)).astype(np.float32)
+    csf = float(np.median(template.t1[template.labels == 5]))
+    basis = AtrophyBasis(fields, indicators, mtl, csf)
     for name in fields:
         gains = np.linspace(0.0, 0.6, 7) if name in SHRINKING else np.linspace(0.0, 4.0, 9)
         gains = np.concatenate([-gains[:0:-1] / 3, gains])
-        base = indicators[name].sum()
         basis.gains[name] = gains
-        basis.changes[name] = np.array([
-            _warp(indicators[name], grid + g * fields[name], 1).sum() / base - 1.0 for g in gains
-        ])
+        basis.changes[name] = _volume_changes(indicators[name], fields[name], gains)
     return basis
+
+
+def _volume_changes(indicator: np.ndarray, field_: np.ndarray, gains: np.ndarray,
+                    margin: int = 8) -> np.ndarray:
+    """Relative volume change of ``indicator`` warped by ``g * field_`` for each gain g
+    (computed in the structure's box plus ``margin`` voxels, where all the change happens)."""
+    coords = np.nonzero(indicator)
+    box = tuple(slice(max(int(c.min()) - margin, 0), int(c.max()) + margin + 1) for c in coords)
+    offset = np.array([b.start for b in box], np.float32)[:, None, None, None]
+    local = np.indices(indicator[box].shape, dtype=np.float32) + offset
+    base = indicator.sum()
+    return np.array([_warp(indicator, local + g * field_[(slice(None), *box)], 1).sum() / base - 1.0
+                     for g in gains])
 
 
 # -- one synthetic brain ---------------------------------------------------------------------
@@ -336,18 +349,20 @@ def _atrophy_displacement(basis: AtrophyBasis, changes: dict[str, float]) -> np.
 
 
 def _field_at(field_: np.ndarray, coords: np.ndarray) -> np.ndarray:
-    """A displacement field sampled at ``coords``, evaluated only where it is not zero."""
-    support = np.abs(field_).max(axis=0) > 1e-3
-    out = np.zeros_like(coords)
-    if not support.any():
-        return out
-    lo = np.array([c.min() for c in np.nonzero(support)]) - 2
-    hi = np.array([c.max() for c in np.nonzero(support)]) + 2
-    inside = np.all((coords >= lo[:, None, None, None]) & (coords <= hi[:, None, None, None]), axis=0)
-    points = coords[:, inside]
-    for axis in range(3):
-        out[axis][inside] = _warp(field_[axis], points, 1)
-    return out
+    """A (3, ...) field or a scalar field sampled at ``coords``, only where it is not zero."""
+    vector = field_.ndim == 4
+    channels = field_ if vector else field_[None]
+    support = np.abs(channels).max(axis=0) > 1e-3
+    out = np.zeros((len(channels), *coords.shape[1:]), np.float32)
+    if support.any():
+        lo = np.array([c.min() for c in np.nonzero(support)]) - 2
+        hi = np.array([c.max() for c in np.nonzero(support)]) + 2
+        inside = np.all((coords >= lo[:, None, None, None]) & (coords <= hi[:, None, None, None]),
+                        axis=0)
+        points = coords[:, inside]
+        for axis, channel in enumerate(channels):
+            out[axis][inside] = _warp(channel, points, 1)
+    return out if vector else out[0]
 
 
 def _intensity_variation(image: np.ndarray, mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -382,8 +397,11 @@ def synthesize_brain(
     image = _warp(template.t1, final, 1)
     labels = _warp(template.labels, final, 0).astype(np.uint8)
     mask = labels > 0  # every brain voxel of the template has a region label
+    # tissue lost from the hippocampus/MTL regions becomes CSF (widened fissures and horns)
+    lost = np.clip(_field_at(basis.mtl_indicator, coords) - _field_at(basis.mtl_indicator, final), 0, 1)
+    image = image * (1.0 - lost) + basis.csf_level * lost
     displacement_mm = np.sqrt((moved**2).sum(axis=0)) * template.spacing_mm
-    atrophy_mask = mask & ((displacement_mm > 0.5) | np.isin(labels, ATROPHY_REGIONS))
+    atrophy_mask = mask & ((displacement_mm > 0.5) | (lost > 0.25) | np.isin(labels, ATROPHY_REGIONS))
     image = normalise_in_mask(_intensity_variation(image, mask, rng), mask)
     for name, change in changes.items():
         figures[f"requested_{name}"] = float(change)
