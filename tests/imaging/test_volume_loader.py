@@ -26,10 +26,11 @@ from pydicom.uid import (
 
 from stethoscan.core.errors import Cancelled, DicomError
 from stethoscan.core.task import SilentTask
-from stethoscan.imaging import slice_rendering
+from stethoscan.imaging import parallel_decoding, slice_rendering
 from stethoscan.imaging.dicom_index import index_paths
 from stethoscan.imaging.model import InstanceRef, SeriesInfo
 from stethoscan.imaging.parallel_decoding import decoder_pool_pids, wait_for_decoder_pool
+from stethoscan.imaging.pixel_decoding import threads_within_each_image
 from stethoscan.imaging.volume_loader import (
     PROCESS_POOL_MIN_SLICES,
     load_volume,
@@ -136,7 +137,23 @@ def test_other_syntaxes_decode_in_parallel_to_the_same_values(tmp_path, syntax):
     assert volume.loaded.all()
 
 
-def test_long_compressed_series_decode_in_processes(tmp_path):
+@pytest.fixture
+def j2k_in_processes(monkeypatch):
+    """JPEG 2000 as where GDCM is missing: a one-core decoder, so decoder processes."""
+    monkeypatch.setattr(parallel_decoding, "threads_within_each_image", lambda uid: False)
+
+
+def test_jpeg2000_is_decoded_by_gdcm_threads_within_each_image(tmp_path):
+    series = write_ct_series(tmp_path, count=PROCESS_POOL_MIN_SLICES + 2,
+                             syntax=JPEG2000Lossless)
+    assert threads_within_each_image(JPEG2000Lossless)  # GDCM is installed
+    assert not use_decoder_processes(series, 500, workers=2)
+    volume = load_volume(series, workers=2)
+    np.testing.assert_array_equal(volume.voxels, _expected(series))
+    assert decoder_pool_pids() == []
+
+
+def test_long_compressed_series_decode_in_processes(tmp_path, j2k_in_processes):
     series = write_ct_series(tmp_path, count=PROCESS_POOL_MIN_SLICES + 2,
                              syntax=JPEG2000Lossless)  # OpenJPEG encodes 32x32, not 16x16
     assert use_decoder_processes(series, PROCESS_POOL_MIN_SLICES + 1, workers=2)
@@ -165,7 +182,8 @@ def warm_pool():
         shutdown_decoder_pool()
 
 
-def test_warm_pool_decodes_short_series_to_the_same_values(tmp_path, warm_pool):
+def test_warm_pool_decodes_short_series_to_the_same_values(tmp_path, warm_pool,
+                                                           j2k_in_processes):
     series = write_ct_series(tmp_path, count=6, syntax=JPEG2000Lossless)
     assert use_decoder_processes(series, 5, workers=2)  # no start-up to pay: short series too
     for first in (0, 3):  # the pool is reused for a second load
@@ -175,7 +193,7 @@ def test_warm_pool_decodes_short_series_to_the_same_values(tmp_path, warm_pool):
     assert len(decoder_pool_pids()) == 2
 
 
-def test_cancel_on_the_warm_pool_keeps_it_usable(tmp_path, warm_pool):
+def test_cancel_on_the_warm_pool_keeps_it_usable(tmp_path, warm_pool, j2k_in_processes):
     series = write_ct_series(tmp_path, count=12, syntax=JPEG2000Lossless)
 
     class CancelMidway(SilentTask):
@@ -251,7 +269,7 @@ def test_a_series_that_cannot_be_decoded_raises(tmp_path):
 
 @pytest.mark.parametrize("count, workers", [(10, 1), (10, 2), (PROCESS_POOL_MIN_SLICES, 2)],
                          ids=["serial", "threads", "processes"])
-def test_cancel_stops_loading(tmp_path, count, workers):
+def test_cancel_stops_loading(tmp_path, count, workers, j2k_in_processes):
     syntax = JPEG2000Lossless if count >= PROCESS_POOL_MIN_SLICES else RLELossless
     series = write_ct_series(tmp_path, count=count, syntax=syntax)
 

@@ -19,10 +19,9 @@ every copy the reader makes, which tracemalloc would miss for C++ (SimpleITK) bu
 
 Also measured: redraw of a 512x512 slice (window to uint8 grey while scrolling and while
 dragging the window, a coronal plane, the RGB render) against a plain float formula; and
-decoding compressed copies of part of the series, serial against one worker per core, wall and
-CPU time: JPEG 2000 lossless on decoder processes (its decoders hold the GIL), both started for
-the series ("cold") and already running ("warm", as after ``start_decoder_pool``), and RLE
-lossless on threads (pylibjpeg-rle releases the GIL).
+decoding compressed copies of part of the series, serial against parallel, wall and CPU time
+(see :func:`measure_compressed`): JPEG 2000 lossless (GDCM threads within each image), RLE
+lossless (threads) and JPEG-LS lossless (decoder processes, cold and warm).
 """
 
 from __future__ import annotations
@@ -59,7 +58,7 @@ def register(bench_subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--size", type=int, default=512, help="generated series: rows = columns")
     parser.add_argument("--repeats", type=int, default=5, help="rounds per reader (median)")
     parser.add_argument("--compressed-slices", type=int, default=48,
-                        help="slices re-encoded as JPEG 2000 and RLE for the parallel decoding test")
+                        help="slices re-encoded (JPEG 2000, RLE, JPEG-LS) for the parallel decoding test")
     parser.set_defaults(func=run_command)
 
 
@@ -334,19 +333,31 @@ def _ms(value: float) -> float:
 def measure_compressed(files: list[str], scratch: Path, slices: int) -> dict[str, Any]:
     """Decode compressed copies of ``slices`` slices serially and in parallel.
 
-    JPEG 2000 lossless (decoders hold the GIL: decoder processes) serial, then on processes
-    started for the series ("cold": start-up included) and on the warm shared pool; RLE
-    lossless (pylibjpeg-rle releases the GIL: threads) serial and on threads. Wall time and
-    CPU time (this process plus its decoder processes), best of two rotating rounds.
+    - JPEG 2000 lossless: one core (a pydicom loop with pylibjpeg-openjpeg, which decodes on
+      one thread) against the loader, which lets GDCM spread each image over every core;
+    - RLE lossless: one thread against one per core (pylibjpeg-rle releases the GIL);
+    - JPEG-LS lossless (encoded with dcmtk's dcmcjpls where installed): one thread against
+      decoder processes started for the series ("cold": start-up included) and already
+      running ("warm", as for every series after the first).
+
+    Wall time and CPU time (this process plus its decoder processes), best of two rotating
+    rounds; every result is compared with the serial pixels.
     """
-    from pydicom.uid import JPEG2000Lossless, RLELossless
+    import shutil
+
+    from pydicom.uid import JPEG2000Lossless, JPEGLSLossless, RLELossless
 
     if slices <= 0:
         return {"skipped": "--compressed-slices 0"}
     parallel = max(2, os.cpu_count() or 1)  # one per core even when other work keeps them busy
     report: dict[str, Any] = {"workers": parallel, "load_average_1min_before": _load_average()}
-    for key, uid, modes in (("jpeg2000", JPEG2000Lossless, ("serial", "cold", "warm")),
-                            ("rle", RLELossless, ("serial", "threads"))):
+    cases = [("jpeg2000", JPEG2000Lossless, ("serial", "parallel")),
+             ("rle", RLELossless, ("serial", "parallel"))]
+    if shutil.which("dcmcjpls"):
+        cases.append(("jpeg_ls", JPEGLSLossless, ("serial", "cold", "warm")))
+    else:
+        report["jpeg_ls"] = {"skipped": "dcmtk's dcmcjpls is not installed"}
+    for key, uid, modes in cases:
         series = _compressed_copy(files, scratch / key, slices, uid)
         report[key] = _decode_rounds(series, modes, parallel)
     report["load_average_1min_after"] = _load_average()
@@ -355,15 +366,21 @@ def measure_compressed(files: list[str], scratch: Path, slices: int) -> dict[str
 
 def _compressed_copy(files: list[str], folder: Path, slices: int, uid):
     import pydicom
+    from pydicom.uid import JPEGLSLossless
 
     from stethoscan.imaging.dicom_index import index_paths
 
     folder.mkdir()
     step = max(1, len(files) // slices)
     for n, path in enumerate(files[::step][:slices]):
+        out = folder / f"C{n:04d}.dcm"
+        if uid == JPEGLSLossless:
+            subprocess.run(["dcmcjpls", "--encode-lossless", path, str(out)], check=True,
+                           capture_output=True)
+            continue
         ds = pydicom.dcmread(path)
         ds.compress(uid, encoding_plugin="pylibjpeg")
-        ds.save_as(folder / f"C{n:04d}.dcm")
+        ds.save_as(out)
     return index_paths([folder]).all_series()[0]
 
 
@@ -408,6 +425,7 @@ def _timed_load(series, mode: str, parallel: int):
         use_decoder_processes,
         wait_for_decoder_pool,
     )
+    from stethoscan.imaging.pixel_decoding import threads_within_each_image
     from stethoscan.imaging.volume_loader import load_volume
 
     if mode == "warm":
@@ -416,17 +434,32 @@ def _timed_load(series, mode: str, parallel: int):
     else:
         shutdown_decoder_pool()
     workers = 1 if mode == "serial" else parallel
-    by = ("processes" if use_decoder_processes(series, series.number_of_slices - 1, workers)
+    inside = threads_within_each_image(str(series.transfer_syntax_uid))
+    one_core_j2k = mode == "serial" and inside
+    by = ("one thread (pylibjpeg-openjpeg)" if one_core_j2k
+          else "processes" if use_decoder_processes(series, series.number_of_slices - 1, workers)
+          else "GDCM threads within each image" if inside
           else "threads" if workers > 1 else "one thread")
     children_before = _cpu_of(decoder_pool_pids())
     cpu_before = time.process_time()
     start = time.perf_counter()
-    volume = load_volume(series, workers=workers)
+    voxels = (_one_core_loop(series) if one_core_j2k
+              else load_volume(series, workers=workers).voxels)
     wall = time.perf_counter() - start
-    children = {pid: _cpu_of([pid]) for pid in decoder_pool_pids()}  # cold: started in the load
-    cpu = time.process_time() - cpu_before + sum(children.values()) - (
+    children = _cpu_of(decoder_pool_pids())  # cold: started during the load, counted whole
+    cpu = time.process_time() - cpu_before + children - (
         children_before if mode == "warm" else 0.0)
-    return wall, cpu, volume.voxels, by
+    return wall, cpu, voxels, by
+
+
+def _one_core_loop(series):
+    """Stored values of every slice, decoded one after another on one core."""
+    import numpy as np
+    import pydicom
+    from pydicom.pixels import pixel_array
+
+    return np.stack([pixel_array(pydicom.dcmread(i.path), decoding_plugin="pylibjpeg")
+                     for i in series.instances])
 
 
 def _cpu_of(pids: list[int]) -> float:
@@ -460,13 +493,13 @@ def _text(report: dict[str, Any]) -> str:
                  f"{d['coronal_median_ms']} ms, RGB {d['rgb_render_median_ms']} ms; float "
                  f"baseline {d['baseline_float_median_ms']} ms")
     c = report["compressed"]
-    for key, label in (("jpeg2000", "JPEG 2000"), ("rle", "RLE")):
-        if key not in c:
+    for key, label in (("jpeg2000", "JPEG 2000"), ("rle", "RLE"), ("jpeg_ls", "JPEG-LS")):
+        if "serial_seconds" not in c.get(key, {}):
             continue
         f = c[key]
         parts = [f"{mode} {f[mode + '_seconds']} s (CPU {f[mode + '_cpu_seconds']} s"
                  + (f", x{f['speedup_' + mode]})" if mode != "serial" else ")")
-                 for mode in ("serial", "cold", "warm", "threads") if mode + "_seconds" in f]
+                 for mode in ("serial", "parallel", "cold", "warm") if mode + "_seconds" in f]
         lines.append(f"{label}, {f['slices']} slices, {c['workers']} workers "
                      f"({f['decoded_by']}): " + ", ".join(parts))
     m = report["machine"]

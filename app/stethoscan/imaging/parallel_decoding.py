@@ -1,12 +1,14 @@
 """Decode slices on a pool of threads, or of processes for compressed series.
 
-Threads help only through decoders that release the GIL (pylibjpeg-rle for RLE, Pillow for
-8-bit JPEG). GDCM, pylibjpeg-openjpeg and Pillow's JPEG 2000 decoder hold it, so JPEG 2000,
-JPEG-LS and lossless JPEG series of single-frame files are decoded in processes instead.
+JPEG 2000 goes to GDCM one image at a time: GDCM runs OpenJPEG's own thread pool on every core
+within each image, which measured faster than decoding several images at once in processes.
+Other decoders work on one core. Threads help only through those that release the GIL
+(pylibjpeg-rle for RLE, Pillow for 8-bit JPEG); JPEG-LS and lossless JPEG (GDCM, GIL held), and
+JPEG 2000 where GDCM is missing, are decoded in processes instead.
 
 Starting a decoder process (Python, numpy, pydicom, GDCM) takes 0.5-3 s on a busy machine, so
 the processes are shared and kept: the first long series (24+ files) starts them, or the
-program does at start-up with :func:`start_decoder_pool`; every later compressed series, short
+program does at start-up with :func:`start_decoder_pool`; every later such series, short
 ones too, reuses them warm. :func:`shutdown_decoder_pool` stops them (also run at exit). The
 number of decoders in use follows the 1-minute load average.
 """
@@ -37,6 +39,7 @@ from stethoscan.imaging.pixel_decoding import (
     decode_frame,
     gil_free_plugin,
     read_dataset,
+    threads_within_each_image,
 )
 from stethoscan.imaging.slice_writer import LoadProgress, SliceWriter, place_decoded
 
@@ -118,6 +121,8 @@ def decode_slices(series: SeriesInfo, indices: list[int], datasets: DatasetCache
 
     On threads, a decoder that releases the GIL is tried first where one is installed.
     """
+    if _threads_within_each_image(series):
+        workers = 1  # the decoder already uses every core on each image
     if use_decoder_processes(series, len(indices), workers):
         indices, workers = _decode_in_processes(series, indices, writer, reporter, workers), 1
 
@@ -267,13 +272,23 @@ def shutdown_decoder_pool() -> None:
 
 def use_decoder_processes(series: SeriesInfo, count: int, workers: int) -> bool:
     """Whether ``count`` slices of ``series`` are decoded in ``workers`` processes: a compressed
-    series of single-frame files with no GIL-free decoder, when more than one decoder may run
-    and spawning is safe; 24+ slices, or any number when the shared pool is warm."""
-    syntax = str(series.transfer_syntax_uid or series.instances[0].transfer_syntax_uid or "")
+    series of single-frame files whose decoder neither releases the GIL nor threads each image
+    itself, when more than one decoder may run and spawning is safe; 24+ slices, or any number
+    when the shared pool is warm."""
+    syntax = _syntax(series)
     compressed = bool(syntax) and syntax not in _UNCOMPRESSED
     long_enough = count >= PROCESS_POOL_MIN_SLICES or (count > 1 and decoder_pool_is_warm())
     return (compressed and workers > 1 and long_enough and not gil_free_plugin(syntax)
+            and not threads_within_each_image(syntax)
             and all(i.frame is None for i in series.instances) and _spawn_is_safe())
+
+
+def _syntax(series: SeriesInfo) -> str:
+    return str(series.transfer_syntax_uid or series.instances[0].transfer_syntax_uid or "")
+
+
+def _threads_within_each_image(series: SeriesInfo) -> bool:
+    return threads_within_each_image(_syntax(series))
 
 
 def _spawn_is_safe() -> bool:
