@@ -165,11 +165,14 @@ def predict_cycles(clip: AudioClip, segments=None, task=None, model: Any = None,
         cycles, source = fixed_windows(clip.duration_s, spec.segment_s), "fixed windows"
     x = to_model_rate(mono, clip.rate_hz, spec)
     method = choose_saliency_method(model, saliency)
+    all_patches = [cycle_patches(x, start, end, spec) for start, end in cycles]
+    _progress(task, 0.2, "Classifying the cycles")
+    window_probs = model.predict_proba({"spectrogram": np.concatenate([cp.patches for cp in all_patches])[:, None]})
+    bounds = np.cumsum([0] + [len(cp.patches) for cp in all_patches])
     results = []
-    for index, (start, end) in enumerate(cycles):
-        _progress(task, 0.1 + 0.85 * index / len(cycles), f"Cycle {index + 1} of {len(cycles)}")
-        cp = cycle_patches(x, start, end, spec)
-        probs = combine_window_probabilities(model.predict_proba({"spectrogram": cp.patches[:, None]}))
+    for index, ((start, end), cp) in enumerate(zip(cycles, all_patches, strict=True)):
+        _progress(task, 0.3 + 0.65 * index / len(cycles), f"Cycle {index + 1} of {len(cycles)}")
+        probs = combine_window_probabilities(window_probs[bounds[index] : bounds[index + 1]])
         top = int(np.argmax(probs))
         region = loudest = None
         if labels[top] != "normal" and method is not None:
