@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 import sys
@@ -151,6 +152,14 @@ def test_jpeg2000_is_decoded_by_gdcm_threads_within_each_image(tmp_path):
     volume = load_volume(series, workers=2)
     np.testing.assert_array_equal(volume.voxels, _expected(series))
     assert decoder_pool_pids() == []
+
+
+def test_large_jpeg2000_images_go_to_processes_to_keep_the_gui_free(tmp_path):
+    small = write_ct_series(tmp_path, count=4, syntax=JPEG2000Lossless)
+    large = dataclasses.replace(small, rows=2048, columns=2048)  # GIL held ~1 s per image
+    assert not use_decoder_processes(small, 3, workers=2)
+    assert use_decoder_processes(large, 3, workers=2)  # 3 x 4 Mpixel: worth a cold start
+    assert not use_decoder_processes(large, 3, workers=1)
 
 
 def test_long_compressed_series_decode_in_processes(tmp_path, j2k_in_processes):

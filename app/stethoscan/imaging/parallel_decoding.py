@@ -1,8 +1,9 @@
 """Decode slices on a pool of threads, or of processes for compressed series.
 
-JPEG 2000 goes to GDCM one image at a time: GDCM runs OpenJPEG's own thread pool on every core
-within each image, which measured faster than decoding several images at once in processes.
-Other decoders work on one core. Threads help only through those that release the GIL
+JPEG 2000 images up to 1024 x 1024 go to GDCM one at a time: GDCM runs OpenJPEG's own thread
+pool on every core within each image, which measured faster than decoding several images at
+once in processes. Larger ones go to processes, as GDCM would hold the GIL (and stall the GUI)
+for most of a second per image. Other decoders work on one core. Threads help only through those that release the GIL
 (pylibjpeg-rle for RLE, Pillow for 8-bit JPEG); JPEG-LS and lossless JPEG (GDCM, GIL held), and
 JPEG 2000 where GDCM is missing, are decoded in processes instead.
 
@@ -47,6 +48,10 @@ if TYPE_CHECKING:
     from pydicom.dataset import Dataset
 
 PROCESS_POOL_MIN_SLICES = 24  # fewer: starting cold decoder processes costs more than it saves
+PROCESS_POOL_MIN_PIXELS = PROCESS_POOL_MIN_SLICES * 512 * 512  # the same work in larger images
+# GDCM holds the GIL for a whole image: above this size (about 0.3 s a slice on a busy 2-core
+# machine, 1 s at 2048 x 2048) the GUI would stall, so larger images go to decoder processes
+IN_PROCESS_MAX_PIXELS = 1024 * 1024
 # native and deflated syntaxes: nothing for a decoder process to do
 _UNCOMPRESSED = ("1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2",
                  "1.2.840.10008.1.2.1.99")
@@ -277,9 +282,11 @@ def use_decoder_processes(series: SeriesInfo, count: int, workers: int) -> bool:
     when the shared pool is warm."""
     syntax = _syntax(series)
     compressed = bool(syntax) and syntax not in _UNCOMPRESSED
-    long_enough = count >= PROCESS_POOL_MIN_SLICES or (count > 1 and decoder_pool_is_warm())
+    pixels = count * (series.rows or 0) * (series.columns or 0)
+    long_enough = (count >= PROCESS_POOL_MIN_SLICES or pixels >= PROCESS_POOL_MIN_PIXELS
+                   or (count > 1 and decoder_pool_is_warm()))
     return (compressed and workers > 1 and long_enough and not gil_free_plugin(syntax)
-            and not threads_within_each_image(syntax)
+            and not _threads_within_each_image(series)
             and all(i.frame is None for i in series.instances) and _spawn_is_safe())
 
 
@@ -288,7 +295,9 @@ def _syntax(series: SeriesInfo) -> str:
 
 
 def _threads_within_each_image(series: SeriesInfo) -> bool:
-    return threads_within_each_image(_syntax(series))
+    """GDCM's own threads on each image, for images small enough to hold the GIL briefly."""
+    size = (series.rows or 0) * (series.columns or 0)
+    return size <= IN_PROCESS_MAX_PIXELS and threads_within_each_image(_syntax(series))
 
 
 def _spawn_is_safe() -> bool:

@@ -12,10 +12,11 @@ Readers for the rest, fastest first:
 * the same files when their headers differ: pydicom parses the header only, then the same raw
   read;
 * everything else (compressed, big-endian, multi-frame, colour...): :mod:`pixel_decoding` on
-  one thread per free core (GIL-free decoders first: RLE, 8-bit JPEG), or on decoder processes
-  for JPEG 2000, JPEG-LS and lossless JPEG, whose decoders hold the GIL. Those processes are
-  started once (by the first such series of 24+ files, or by :func:`start_decoder_pool` at
-  program start) and reused warm by every later series.
+  one thread per free core (GIL-free decoders first: RLE, 8-bit JPEG). JPEG 2000 images up to
+  1024 x 1024 are decoded one at a time by GDCM, which uses every core inside each image.
+  JPEG-LS, lossless JPEG and larger JPEG 2000 images, whose decoders hold the GIL, go to
+  decoder processes, started once (by the first long such series, or by
+  :func:`start_decoder_pool` at program start) and reused warm by every later series.
 
 The raw readers live in :mod:`raw_slice_reader`, the decoder pools in :mod:`parallel_decoding`.
 
