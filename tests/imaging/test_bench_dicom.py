@@ -57,6 +57,7 @@ def test_bench_dicom_reports_every_figure(capsys):
     for figures, modes in cases:
         assert figures["slices"] == 3 and figures["pixels_identical_to_serial"]
         assert figures["serial_seconds"] > 0 and figures["serial_cpu_seconds"] > 0
+        assert figures["serial_cores_used"] >= 0
         for mode in modes:
             assert figures[f"{mode}_seconds"] > 0 and figures[f"{mode}_cpu_seconds"] >= 0
             assert figures[f"speedup_{mode}"] > 0

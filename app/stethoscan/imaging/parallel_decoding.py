@@ -160,7 +160,9 @@ def _feed_pool(pool: ProcessPoolExecutor, series: SeriesInfo, indices: list[int]
                writer: SliceWriter, reporter: LoadProgress, workers: int) -> list[int]:
     pending = collections.deque(indices)
     running: dict[Future, int] = {}
-    children_ready = _shared_pool_ready.is_set()
+    # large images are left to the children even while they start: here they would hold the GIL
+    children_ready = _shared_pool_ready.is_set() or (
+        (series.rows or 0) * (series.columns or 0) > IN_PROCESS_MAX_PIXELS)
     try:
         while pending or running:
             while pending and len(running) < 2 * workers:
