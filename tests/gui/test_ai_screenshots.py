@@ -2,7 +2,10 @@
 and on a real ICBHI recording, with saliency overlays, and the screenshots are saved.
 
 - ``ai_scan_overlay.png``: visits entered in the Cognitive scores panel, the MCI model run from
-  the Models panel on the open MRI, its Grad-CAM over the scan in three planes, the Results panel.
+  the Models panel on the open MRI, its Grad-CAM over the scan in three planes when the package
+  validated it (else the Results panel says why there is none), the Results panel.
+- ``ai_scan_overlay_test_package.png``: the Grad-CAM overlay in three planes from a test package
+  that offers it (random weights: the map shows the display, not a finding).
 - ``ai_mci_preprocessing.png``: the MCI model's brain mask and input box on the same MRI.
 - ``ai_audio_saliency.png``: the respiratory model on a recording with wheezes: per-cycle results
   over the recording's log-mel spectrogram, and its saliency map when the package validated a
@@ -129,41 +132,65 @@ def run_selected(window, qtbot, name: str, preferred: str):
     return models, blocker.args[0]
 
 
-def test_mci_model_on_the_real_brain_mri_with_grad_cam_in_three_planes(window, qtbot, shared_data, tmp_path):
-    name = bundled_or_test(tmp_path, "mci-fusion", mci_manifest())
+def show_map_in_three_planes(window, qtbot, saved) -> None:
+    """The Results panel sent the map to the viewer; the cross-hair goes to its peak."""
+    viewer, p = window.scan_viewer, saved.prediction
+    results = dock_panel(window, "results")
+    qtbot.waitUntil(lambda: results.shown is saved, timeout=5000)
+    qtbot.waitUntil(lambda: "saliency" in viewer.state.overlays, timeout=5000)
+    assert viewer.state.overlays["saliency"]["data"].shape == window.context.volume.shape
+    assert p.saliency_regions and p.saliency_regions[0] in results.regions_label.text()
+    viewer.state.set_cursor(*np.unravel_index(int(np.argmax(p.saliency)), p.saliency.shape))
+    results.opacity_slider.setValue(60)
+
+
+def test_mci_model_on_the_real_brain_mri_in_three_planes(window, qtbot, shared_data, tmp_path):
+    """The bundled model (``ai_scan_overlay.png``: its Grad-CAM when the package validated it,
+    else the reason in words), a test package offering Grad-CAM (``ai_scan_overlay_test_package.png``:
+    the overlay itself, inside the brain) and the preprocessing (``ai_mci_preprocessing.png``)."""
+    bundled = bundled_or_test(tmp_path, "mci-fusion", mci_manifest())
     context, viewer = window.context, window.scan_viewer
     with qtbot.waitSignal(viewer.loading_state, timeout=90000,
                           check_params_cb=lambda state: state in ("loaded", "failed")) as loaded:
         window.open_paths([str(shared_data / "brain-t1-dicom")])
     assert loaded.args == ["loaded"] and context.volume is not None and context.patient is not None
     volume = context.volume
-
     enter_visits(window, qtbot)  # a clinician enters the visits, then runs the model
-    models, saved = run_selected(window, qtbot, name, "gradcam")
-    p = saved.prediction
-    assert p.inputs_used == ["scan", "clinical_scores"] and p.saliency_method == "gradcam"
-    assert p.saliency.shape == volume.shape and p.saliency_regions
-    assert context.store.list_results(context.session_id)[0]["id"] == saved.result_id
-
-    results = dock_panel(window, "results")
-    qtbot.waitUntil(lambda: "saliency" in viewer.state.overlays, timeout=5000)
-    assert viewer.state.overlays["saliency"]["data"].shape == volume.shape
-    assert "Not for diagnostic use" in results.disclaimer.text()
-    assert sum(results.bars.shown_percentages) == 100
-
-    peak = np.unravel_index(int(np.argmax(p.saliency)), p.saliency.shape)
     viewer.actions_["three_plane"].setChecked(True)
-    viewer.state.set_cursor(*peak)
-    results.opacity_slider.setValue(60)
-    with_map = save(window, qtbot, "ai_scan_overlay.png")
 
-    # the preprocessing overlays; the map lies inside the brain mask the model's preprocessing found
+    models, saved = run_selected(window, qtbot, bundled, "gradcam")
+    p = saved.prediction
+    assert p.inputs_used == ["scan", "clinical_scores"] and set(p.contributions) == set(p.inputs_used)
+    assert context.store.list_results(context.session_id)[-1]["id"] == saved.result_id
+    results = dock_panel(window, "results")
+    qtbot.waitUntil(lambda: results.shown is saved, timeout=5000)
+    assert "Not for diagnostic use" in results.disclaimer.text()
+    assert sum(results.bars.shown_percentages) == 100 and len(results.bars.bars) == 3
+    if p.saliency is not None:
+        assert p.saliency_method == "gradcam" and p.saliency.shape == volume.shape
+        show_map_in_three_planes(window, qtbot, saved)
+    else:  # the package validated no method: no map is drawn, and the panel says why
+        assert "saliency" not in viewer.state.overlays
+        assert "No explanation map" in results.method_label.text()
+    save(window, qtbot, "ai_scan_overlay.png")
+
+    maps = [p] if p.saliency is not None else []
+    if bundled != mci_manifest()["model"]["name"]:
+        test_name = install_test_package(tmp_path, mci_manifest()).name
+        models, saved = run_selected(window, qtbot, test_name, "gradcam")
+        assert saved.prediction.saliency.shape == volume.shape
+        show_map_in_three_planes(window, qtbot, saved)
+        maps.append(saved.prediction)
+    with_map = save(window, qtbot, "ai_scan_overlay_test_package.png")
+
+    # the preprocessing overlays; every map lies inside the brain mask the preprocessing found
     models.preprocessing_box.setChecked(True)
     qtbot.waitUntil(lambda: "brain_mask" in viewer.state.overlays, timeout=60000)
     brain = viewer.state.overlays["brain_mask"]["data"] > 0
     assert brain.shape == volume.shape and 0.05 < brain.mean() < 0.6
-    inside = float(p.saliency[brain].sum() / max(p.saliency.sum(), 1e-9))
-    assert inside > 0.9, inside
+    for prediction in maps:
+        inside = float(prediction.saliency[brain].sum() / max(prediction.saliency.sum(), 1e-9))
+        assert inside > 0.9, (prediction.model_name, inside)
     results.overlay_box.setChecked(False)
     qtbot.waitUntil(lambda: "saliency" not in viewer.state.overlays, timeout=5000)
     dock_panel(window, "models")
