@@ -156,3 +156,17 @@ def mr_series(volume, description: str = "T1 test"):
 
     return SeriesInfo(series_uid=volume.series_uid, study_uid="1.2.3", modality="MR",
                       description=description, rows=volume.shape[1], columns=volume.shape[2])
+
+
+def user_package_names() -> set[str]:
+    from stethoscan.inference import registry
+
+    return {e.name for e in registry.list_packages() if e.source == "user"}
+
+
+def remove_packages_installed_since(before: set[str]) -> None:
+    """Uninstall the user packages a test module added (the test session shares one home)."""
+    from stethoscan.inference import registry
+
+    for name in user_package_names() - before:
+        registry.remove(name)

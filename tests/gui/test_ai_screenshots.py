@@ -28,7 +28,9 @@ from ai_test_packages import (
     bundled_or_test,
     install_test_package,
     mci_manifest,
+    remove_packages_installed_since,
     respiratory_manifest,
+    user_package_names,
 )
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtGui import QImage
@@ -42,6 +44,13 @@ from stethoscan.records.patient_store import PatientStore
 OUT = REPO / "test-artifacts" / "screenshots"
 pytestmark = pytest.mark.slow
 VISITS = (("2019-04-02", "29", "27", 0.0), ("2021-05-11", "27", "24", 0.5), ("2023-06-20", "24", "20", 0.5))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _uninstall_test_packages():
+    before = user_package_names()
+    yield
+    remove_packages_installed_since(before)
 
 
 @pytest.fixture

@@ -13,7 +13,9 @@ from ai_test_packages import (
     mci_manifest,
     mr_series,
     mr_volume,
+    remove_packages_installed_since,
     respiratory_manifest,
+    user_package_names,
     write_test_package,
 )
 
@@ -24,6 +26,13 @@ from stethoscan.gui.workers import Workers
 from stethoscan.records.patient_store import PatientStore
 
 LESION_2D, MCI, RESP = "gui-lesion-2d", "gui-mci-fusion", "gui-respiratory"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _uninstall_test_packages():
+    before = user_package_names()
+    yield
+    remove_packages_installed_since(before)
 
 
 @pytest.fixture(scope="module")

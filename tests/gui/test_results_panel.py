@@ -13,7 +13,9 @@ from ai_test_packages import (
     mci_manifest,
     mr_series,
     mr_volume,
+    remove_packages_installed_since,
     respiratory_manifest,
+    user_package_names,
     volume3d_manifest,
 )
 
@@ -30,6 +32,13 @@ from stethoscan.records.patient_store import PatientStore
 
 LESION_2D, LESION_3D = "gui-results-2d", "gui-results-3d"
 MCI, RESP = "gui-results-mci", "gui-results-resp"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _uninstall_test_packages():
+    before = user_package_names()
+    yield
+    remove_packages_installed_since(before)
 
 
 @pytest.fixture(scope="module")
