@@ -43,6 +43,7 @@ class AppContext(QObject):
         self.series: Any = None  # imaging.model.SeriesInfo
         self.volume: Any = None  # imaging.volume.Volume
         self.recording: Recording | None = None
+        self.latest_prediction: Any = None  # inference.prediction.Prediction shown in Results
 
     def set_patient(self, patient: Patient | None) -> None:
         if patient is not None and self.patient is not None and patient.id == self.patient.id:
