@@ -12,7 +12,8 @@ API for the GUI (all GUI-free; run in the inference worker):
     "mmse": 0-30 | None, "moca": 0-30 | None, "age_years": float | None}``;
   - ``"patient"``: ``{"age_years", "sex": "F" | "M", "education_years"}``;
   - ``"patient_id"``: read visits and patient from the patient database instead;
-  - ``"saliency"``: ``"gradcam"`` (default when validated) or None.
+  - ``"saliency"``: ``"gradcam"`` (default when the package validated it) or None. A method
+    the package did not validate is not computed: the Prediction then says so in ``warnings``.
 
   The Prediction carries calibrated probabilities, ``inputs_used`` ("scan", "clinical_scores"),
   ``contributions`` (probability of the top label with all inputs minus with that input replaced
@@ -22,6 +23,15 @@ API for the GUI (all GUI-free; run in the inference worker):
   is not filled (arrays are big): call :func:`preprocess_for_viewer` for the mask/box overlays.
 - ``preprocess_for_viewer(volume, description, body_part) -> dict`` of overlay specs for
   ``AppContext.scan_overlay_changed`` (brain mask, model box), or raises InputMismatchError.
+- ``preprocess_brain_for_model(volume, hints) -> BrainPreprocessing``: every intermediate
+  (canonical 2 mm volume, mask, crop box, model input, ``box_to_original``) for other overlays.
+
+GUI sketch: the clinical-scores form saves visits with ``PatientStore.add_visit``; the model
+panel runs ``run(model, None, {"volume": context.volume, "description": series.description,
+"patient_id": patient.id})`` in the inference worker, shows ``probabilities`` with
+``descriptions``, ``inputs_used``/``contributions`` as bars, ``warnings`` and the disclaimer,
+and emits ``scan_overlay_changed("saliency", {"data": prediction.saliency, "kind": "heatmap",
+...})`` plus the specs of ``preprocess_for_viewer`` as optional overlays.
 """
 
 from __future__ import annotations
@@ -40,9 +50,15 @@ SCAN, SCORES = "scan", "clinical_scores"
 
 def preprocess_for_viewer(volume: Any, description: str = "", body_part: str = "") -> dict[str, dict]:
     """Overlay specs (original voxel grid) of the preprocessing steps: brain mask and model box."""
+    return preprocess_brain_for_model(volume, {"description": description,
+                                               "body_part": body_part}).overlays()
+
+
+def preprocess_brain_for_model(volume: Any, hints: dict[str, str] | None = None):
+    """Every preprocessing intermediate (:class:`BrainPreprocessing`) of a loaded volume."""
     from stethoscan.imaging.brain_preprocessing import preprocess_brain
 
-    return preprocess_brain(volume, description=description, body_part=body_part).overlays()
+    return preprocess_brain(volume, **(hints or {}))
 
 
 def run(model: Any, input_path: str | Path | None, options: dict[str, Any] | None = None,
@@ -63,16 +79,18 @@ def run(model: Any, input_path: str | Path | None, options: dict[str, Any] | Non
     task.check_cancelled()
     inputs = _model_inputs(pre, history)
     task.progress(0.6, "running the model")
-    probs = model.predict_proba(inputs)[0]
+    probs, contributions = _predict(model, inputs)
     top = int(np.argmax(probs))
-    contributions = _contributions(model, inputs, top)
     used = ([SCAN] if pre is not None else []) + ([SCORES] if inputs["visits"] is not None
                                                   or inputs["static"] is not None else [])
     extra: dict[str, Any] = {}
     method = options.get("saliency", "gradcam" if "gradcam" in model.validated_saliency_methods else None)
     if pre is not None and method:
-        task.progress(0.75, "computing the Grad-CAM map")
-        extra = _saliency(model, pre, method, top)
+        task.progress(0.75, "computing the saliency map")
+        try:
+            extra = _saliency(model, pre, method, top)
+        except ValidationError as exc:  # a method that failed its sanity checks is not offered
+            warnings.append(f"No saliency map: {exc}")
     elif method and pre is None:
         warnings.append("No saliency map: the scan was not used.")
     task.progress(1.0, "done")
@@ -152,19 +170,33 @@ def _model_inputs(pre, history) -> dict[str, np.ndarray | None]:
             "static": batch(history.static)}
 
 
-def _contributions(model: Any, inputs: dict, top: int) -> dict[str, float]:
-    from stethoscan.inference.architectures.mci_fusion import input_contributions
+def _predict(model: Any, inputs: dict) -> tuple[np.ndarray, dict[str, float]]:
+    """Calibrated probabilities and input contributions from one pass of each branch."""
+    from stethoscan.inference.architectures.mci_fusion import logits_and_contributions
     from stethoscan.inference.runtime import to_tensors
 
-    tensors = to_tensors(inputs, model.device)
-    return input_contributions(model.module, tensors, top, model.temperature)
+    logits, contributions = logits_and_contributions(
+        model.module, to_tensors(inputs, model.device), model.temperature)
+    return model.calibrate(logits.float().cpu().numpy())[0], contributions
 
 
 # -- saliency --------------------------------------------------------------------------------
 def _saliency(model: Any, pre, method: str, target: int) -> dict[str, Any]:
+    return saliency_on_original_grid(model, pre, method, target)
+
+
+def saliency_on_original_grid(model: Any, pre, method: str, target: int,
+                              require_validated: bool = True) -> dict[str, Any]:
+    """The map of the image branch (computed with the image alone, as in the sanity checks),
+    zero outside the brain mask, mapped onto the ORIGINAL voxel grid, with its regions named.
+
+    ``require_validated=False`` is for developers and benchmarks only: the program offers only
+    methods that passed the package's sanity checks.
+    """
     from stethoscan.inference.saliency.compute import compute_saliency
 
-    cam = compute_saliency(model, {"image": pre.model_input[None, None]}, method, target)
+    cam = compute_saliency(model, {"image": pre.model_input[None, None]}, method, target,
+                           require_validated=require_validated)
     cam = np.where(pre.box_mask, cam, 0.0).astype(np.float32)  # the model sees only the brain
     original = pre.box_to_original(cam)
     return {"saliency": original, "saliency_space": "volume", "saliency_method": method,

@@ -168,27 +168,27 @@ def gradcam_target(model: MciFusion) -> nn.Module:
     return model.image_blocks[2]
 
 
-@torch.no_grad()
-def input_contributions(
-    model: MciFusion, inputs: dict[str, torch.Tensor | None], target: int, temperature: float = 1.0
-) -> dict[str, float]:
-    """How much each input moved the probability of ``target`` (one sample, batch of 1).
+@torch.inference_mode()
+def logits_and_contributions(model: MciFusion, inputs: dict[str, torch.Tensor | None],
+                             temperature: float = 1.0) -> tuple[torch.Tensor, dict[str, float]]:
+    """Logits (batch of 1) and how much each input moved the probability of the top label.
 
-    Contribution of an input = p(target | all inputs) - p(target | that input replaced by its
-    learned "missing" embedding), with temperature-scaled softmax. Positive: the input supports
-    the result; 0 for an input that was absent.
+    Contribution of an input = p(top | all inputs) - p(top | that input replaced by its learned
+    "missing" embedding), with temperature-scaled softmax. Positive: the input supports the
+    result; 0 for an input that was absent. One image pass for everything.
     """
-    device = model.missing_image.device
-    drop = torch.ones(1, dtype=torch.bool, device=device)
+    img, hist = model.embeddings(**inputs)
+    logits = model.fuse(img, hist)
 
-    def prob(**flags: torch.Tensor) -> float:
-        logits = model(**inputs, **flags) / temperature
-        return float(torch.softmax(logits.float(), dim=1)[0, target])
+    def prob(image_emb: torch.Tensor, history_emb: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(model.fuse(image_emb, history_emb).float() / temperature, dim=1)
 
-    full = prob()
+    full = prob(img, hist)[0]
+    top = int(torch.argmax(full))
     out = {"scan": 0.0, "clinical_scores": 0.0}
     if inputs.get("image") is not None:
-        out["scan"] = full - prob(drop_image=drop)
+        out["scan"] = float(full[top] - prob(model.missing_image.expand_as(img), hist)[0, top])
     if inputs.get("visits") is not None or inputs.get("static") is not None:
-        out["clinical_scores"] = full - prob(drop_history=drop)
-    return out
+        out["clinical_scores"] = float(
+            full[top] - prob(img, model.missing_history.expand_as(hist))[0, top])
+    return logits, out
