@@ -431,8 +431,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("series", type=Path)
     parser.add_argument("--out", type=Path, default=default_template_path())
     args = parser.parse_args(argv)
-    volume, description = load_volume_any(args.series)
-    template = build_template(volume, description or "T1")
+    volume, hints = load_volume_any(args.series)
+    template = build_template(volume, hints.get("description") or "T1")
     template.source = ("studyforrest 7 T T1w (Hanke et al. 2014, Sci Data 1:140003), PDDL; "
                        "preprocessed by stethoscan.imaging.brain_preprocessing")
     args.out.parent.mkdir(parents=True, exist_ok=True)
