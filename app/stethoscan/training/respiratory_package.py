@@ -135,6 +135,12 @@ def _real_sample_section(real: dict[str, Any] | None) -> str:
     for name, auc in sorted(real.get("within_recording_wheeze_auc", {}).items()):
         lines.append(f"| wheeze AUC within {name} | {auc:.3f} |")
     lines += ["", real.get("note", "")]
+    specificity = real.get("icbhi_specificity")
+    if specificity is not None and specificity < 0.5:
+        lines += ["", f"**On these real recordings the model called {1 - specificity:.0%} of the normal "
+                  "cycles abnormal.** Its normal/abnormal call does not transfer from the synthetic "
+                  "data to real recordings; only the ranking of cycles (the AUCs above) carries "
+                  "some signal. Do not read a single cycle's label as a finding."]
     return "\n".join(lines)
 
 
@@ -215,7 +221,10 @@ block (1/4 of the input resolution).
 
 ## Limitations
 - Trained on synthetic sounds made from textbook acoustic definitions; real adventitious sounds,
-  devices, patients and noise vary far more. Figures on a few real cycles are anecdotal.
+  devices, patients and noise vary far more. Figures on a few real cycles are anecdotal, and on
+  real recordings the model tends to call normal cycles abnormal (see the real-recording figures).
+- Retrain it on a clinic's own labelled recordings (`stethoscan train respiratory --data PATH`)
+  before any use beyond research and teaching.
 - Per-cycle labels depend on the breathing-cycle segmentation; without expert cycle boundaries
   the automatic segmentation is used.
 - Stridor, squawks, pleural rubs and voice sounds are not modelled as classes; background speech
