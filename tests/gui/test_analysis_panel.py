@@ -11,26 +11,16 @@ import pytest
 from gui_gestures import drag
 from PySide6.QtCore import QPointF, Qt
 
-from stethoscan.core.settings import Settings
-from stethoscan.gui.app_context import AppContext
 from stethoscan.gui.studio.audio_review import AudioReviewView
 from stethoscan.gui.studio.model_results_view import ModelResultsView
 from stethoscan.gui.studio.voice_report_table import OUT_OF_RANGE_BG
-from stethoscan.gui.workers import Workers
-from stethoscan.records.patient_store import PatientStore
 
 pytestmark = pytest.mark.real_data
 
 
 @pytest.fixture
-def context(tmp_path):
-    workers = Workers()
-    store = PatientStore(tmp_path / "patients.sqlite3")
-    ctx = AppContext(Settings(), store, workers)
-    ctx.set_patient(store.upsert_patient("ANALYSIS-TEST", "Analysis test"))
-    yield ctx
-    workers.shutdown()
-    store.close()
+def context(make_context):
+    return make_context("ANALYSIS-TEST", "Analysis test")
 
 
 @pytest.fixture

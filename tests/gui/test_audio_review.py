@@ -15,11 +15,7 @@ from PySide6.QtCore import QPointF, Qt
 
 from stethoscan.audio.spectrogram_image import compute_spectrogram, mel_filter_bank
 from stethoscan.audio.waveform_levels import WaveformLevels
-from stethoscan.core.settings import Settings
-from stethoscan.gui.app_context import AppContext
 from stethoscan.gui.studio.audio_review import AudioReviewView
-from stethoscan.gui.workers import Workers
-from stethoscan.records.patient_store import PatientStore
 
 ICBHI = {  # file -> (rate Hz, libsndfile subtype)
     "104_1b1_Ll_sc_Litt3200.wav": (4000, "PCM_16"),
@@ -30,14 +26,8 @@ pytestmark = pytest.mark.real_data
 
 
 @pytest.fixture
-def context(tmp_path):
-    workers = Workers()
-    store = PatientStore(tmp_path / "patients.sqlite3")
-    ctx = AppContext(Settings(), store, workers)
-    ctx.set_patient(store.upsert_patient("REVIEW-TEST", "Review test"))
-    yield ctx
-    workers.shutdown()
-    store.close()
+def context(make_context):
+    return make_context("REVIEW-TEST", "Review test")
 
 
 @pytest.fixture

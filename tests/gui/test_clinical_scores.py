@@ -8,23 +8,14 @@ from datetime import date
 import pytest
 from PySide6.QtCore import QDate
 
-from stethoscan.core.settings import Settings
-from stethoscan.gui.app_context import AppContext
 from stethoscan.gui.records.clinical_scores import ClinicalScoresPanel
 from stethoscan.gui.records.score_plot import visit_timestamp
 from stethoscan.gui.records.visit_form import check_other, check_visit
-from stethoscan.gui.workers import Workers
-from stethoscan.records.patient_store import PatientStore
 
 
 @pytest.fixture
-def context(tmp_path):
-    workers = Workers()
-    store = PatientStore(tmp_path / "patients.sqlite3")
-    ctx = AppContext(Settings(), store, workers)
-    yield ctx
-    workers.shutdown()
-    store.close()
+def context(make_context):
+    return make_context()
 
 
 @pytest.fixture

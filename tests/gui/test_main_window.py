@@ -15,15 +15,11 @@ from PySide6.QtGui import QDropEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QLabel
 from synthetic_scans import ct_voxels, index_with, indexer, progressive_loader, series_for
 
-from stethoscan.core.settings import Settings
 from stethoscan.gui import application, dock_registry
-from stethoscan.gui.app_context import AppContext
 from stethoscan.gui.dock_registry import LazyPanel, PanelSpec, create_docks
 from stethoscan.gui.error_dialog import ExceptionHook
 from stethoscan.gui.main_window import MainWindow
-from stethoscan.gui.workers import Workers
 from stethoscan.imaging.model import SkippedFile
-from stethoscan.records.patient_store import PatientStore
 
 
 class FakePanel(QLabel):
@@ -46,12 +42,8 @@ def light_docks(monkeypatch):
 
 
 @pytest.fixture
-def context(tmp_path):
-    workers = Workers()
-    store = PatientStore(tmp_path / "patients.sqlite3")
-    yield AppContext(Settings(), store, workers)
-    workers.shutdown()
-    store.close()
+def context(make_context):
+    return make_context()
 
 
 @pytest.fixture

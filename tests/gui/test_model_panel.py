@@ -19,11 +19,7 @@ from ai_test_packages import (
     write_test_package,
 )
 
-from stethoscan.core.settings import Settings
-from stethoscan.gui.app_context import AppContext
 from stethoscan.gui.models.model_panel import ModelPanel
-from stethoscan.gui.workers import Workers
-from stethoscan.records.patient_store import PatientStore
 
 LESION_2D, MCI, RESP = "gui-lesion-2d", "gui-mci-fusion", "gui-respiratory"
 
@@ -43,14 +39,8 @@ def packages(tmp_path_factory):
 
 
 @pytest.fixture
-def context(tmp_path):
-    workers = Workers()
-    store = PatientStore(tmp_path / "patients.sqlite3")
-    ctx = AppContext(Settings(), store, workers)
-    ctx.set_patient(store.upsert_patient("P-9", "Doe^John", "19480101", "M", 10))
-    yield ctx
-    workers.shutdown()
-    store.close()
+def context(make_context):
+    return make_context("P-9", "Doe^John", "19480101", "M", 10)
 
 
 @pytest.fixture

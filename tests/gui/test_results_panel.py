@@ -20,15 +20,11 @@ from ai_test_packages import (
 )
 
 from stethoscan.core import paths
-from stethoscan.core.settings import Settings
-from stethoscan.gui.app_context import AppContext
 from stethoscan.gui.models.model_panel import ModelPanel
 from stethoscan.gui.models.prediction_request import SavedPrediction
 from stethoscan.gui.models.probability_bars import rounded_percentages
 from stethoscan.gui.models.results_panel import OVERLAY_NAME, ResultsPanel
-from stethoscan.gui.workers import Workers
 from stethoscan.inference.prediction import Prediction
-from stethoscan.records.patient_store import PatientStore
 
 LESION_2D, LESION_3D = "gui-results-2d", "gui-results-3d"
 MCI, RESP = "gui-results-mci", "gui-results-resp"
@@ -50,14 +46,8 @@ def packages(tmp_path_factory):
 
 
 @pytest.fixture
-def context(tmp_path):
-    workers = Workers()
-    store = PatientStore(tmp_path / "patients.sqlite3")
-    ctx = AppContext(Settings(), store, workers)
-    ctx.set_patient(store.upsert_patient("P-7", "Roe^Ann", "19470505", "F", 14))
-    yield ctx
-    workers.shutdown()
-    store.close()
+def context(make_context):
+    return make_context("P-7", "Roe^Ann", "19470505", "F", 14)
 
 
 @pytest.fixture

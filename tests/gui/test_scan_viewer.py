@@ -18,24 +18,16 @@ from synthetic_scans import (
 )
 
 from stethoscan.core.errors import DicomError
-from stethoscan.core.settings import Settings
-from stethoscan.gui.app_context import AppContext
 from stethoscan.gui.viewer.measurement_tools import roi_mask, roi_statistics
 from stethoscan.gui.viewer.scan_viewer import ScanViewer
 from stethoscan.gui.viewer.viewer_state import ScanLabels
-from stethoscan.gui.workers import Workers
 from stethoscan.imaging.volume import Volume
 from stethoscan.imaging.windowing import apply_window
-from stethoscan.records.patient_store import PatientStore
 
 
 @pytest.fixture
-def context(tmp_path):
-    workers = Workers()
-    store = PatientStore(tmp_path / "patients.sqlite3")
-    yield AppContext(Settings(), store, workers)
-    workers.shutdown()
-    store.close()
+def context(make_context):
+    return make_context()
 
 
 @pytest.fixture

@@ -1,0 +1,33 @@
+"""Fixtures shared by the GUI tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from stethoscan.core.settings import Settings
+from stethoscan.gui.app_context import AppContext
+from stethoscan.gui.workers import Workers
+from stethoscan.records.patient_store import PatientStore
+
+
+@pytest.fixture
+def make_context(tmp_path):
+    """``make_context(*patient)``: an AppContext on a fresh database, with that patient open.
+
+    ``patient`` are the arguments of ``PatientStore.upsert_patient`` (none: no patient open).
+    The workers are shut down and the database closed after the test.
+    """
+    made: list[AppContext] = []
+
+    def make(*patient: object) -> AppContext:
+        store = PatientStore(tmp_path / f"patients-{len(made)}.sqlite3")
+        ctx = AppContext(Settings(), store, Workers())
+        if patient:
+            ctx.set_patient(store.upsert_patient(*patient))
+        made.append(ctx)
+        return ctx
+
+    yield make
+    for ctx in made:
+        ctx.workers.shutdown()
+        ctx.store.close()
