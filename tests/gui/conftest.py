@@ -31,3 +31,27 @@ def make_context(tmp_path):
     for ctx in made:
         ctx.workers.shutdown()
         ctx.store.close()
+
+
+@pytest.fixture
+def review_view(context, qtbot):
+    """The audio review view on the test file's ``context``, shown at a fixed size."""
+    from stethoscan.gui.studio.audio_review import AudioReviewView
+
+    widget = AudioReviewView(context)
+    qtbot.addWidget(widget)
+    widget.resize(1400, 850)
+    widget.show()
+    qtbot.waitExposed(widget)
+    yield widget
+    widget.shutdown()
+
+
+@pytest.fixture(scope="module")
+def uninstall_test_packages():
+    """Remove, after the module, the model packages its tests installed in the shared home."""
+    from ai_test_packages import remove_packages_installed_since, user_package_names
+
+    before = user_package_names()
+    yield
+    remove_packages_installed_since(before)

@@ -28,9 +28,7 @@ from ai_test_packages import (
     bundled_or_test,
     install_test_package,
     mci_manifest,
-    remove_packages_installed_since,
     respiratory_manifest,
-    user_package_names,
 )
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtGui import QImage
@@ -47,10 +45,8 @@ VISITS = (("2019-04-02", "29", "27", 0.0), ("2021-05-11", "27", "24", 0.5), ("20
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _uninstall_test_packages():
-    before = user_package_names()
-    yield
-    remove_packages_installed_since(before)
+def _uninstall_test_packages(uninstall_test_packages):
+    """Test packages installed here are removed after the module."""
 
 
 @pytest.fixture

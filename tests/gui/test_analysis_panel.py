@@ -11,7 +11,6 @@ import pytest
 from gui_gestures import drag
 from PySide6.QtCore import QPointF, Qt
 
-from stethoscan.gui.studio.audio_review import AudioReviewView
 from stethoscan.gui.studio.model_results_view import ModelResultsView
 from stethoscan.gui.studio.voice_report_table import OUT_OF_RANGE_BG
 
@@ -24,14 +23,8 @@ def context(make_context):
 
 
 @pytest.fixture
-def view(context, qtbot):
-    widget = AudioReviewView(context)
-    qtbot.addWidget(widget)
-    widget.resize(1400, 850)
-    widget.show()
-    qtbot.waitExposed(widget)
-    yield widget
-    widget.shutdown()
+def view(review_view):
+    return review_view
 
 
 def open_and_analyse(view, qtbot, path, kind: str):

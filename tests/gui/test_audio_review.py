@@ -31,14 +31,8 @@ def context(make_context):
 
 
 @pytest.fixture
-def view(context, qtbot):
-    widget = AudioReviewView(context)
-    qtbot.addWidget(widget)
-    widget.resize(1400, 850)
-    widget.show()
-    qtbot.waitExposed(widget)
-    yield widget
-    widget.shutdown()
+def view(review_view):
+    return review_view
 
 
 def open_file(view, qtbot, path) -> None:

@@ -13,9 +13,7 @@ from ai_test_packages import (
     mci_manifest,
     mr_series,
     mr_volume,
-    remove_packages_installed_since,
     respiratory_manifest,
-    user_package_names,
     write_test_package,
 )
 
@@ -25,10 +23,8 @@ LESION_2D, MCI, RESP = "gui-lesion-2d", "gui-mci-fusion", "gui-respiratory"
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _uninstall_test_packages():
-    before = user_package_names()
-    yield
-    remove_packages_installed_since(before)
+def _uninstall_test_packages(uninstall_test_packages):
+    """Test packages installed here are removed after the module."""
 
 
 @pytest.fixture(scope="module")
