@@ -119,7 +119,8 @@ def test_editing_and_deleting_a_visit(panel, context):
     assert panel.update_visit() is None  # refused: the old visit is kept unchanged
     assert [v.mmse for v in context.store.list_visits(context.patient.id)] == [27.0]
     panel.mmse_edit.setText("25")
-    panel.update_visit()
+    visit_id = context.store.list_visits(context.patient.id)[0].id
+    assert panel.update_visit() == visit_id  # edited in place: results citing it stay linked
     assert [v.mmse for v in context.store.list_visits(context.patient.id)] == [25.0]
     panel.table.selectRow(0)
     panel.confirm_delete = lambda visit: False

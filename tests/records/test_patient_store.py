@@ -53,3 +53,34 @@ def test_deleting_a_take_removes_its_markers(tmp_path):
     assert store.list_recordings(session) == []
     assert store.list_markers(rec) == []
     store.close()
+
+
+def test_updating_a_visit_keeps_its_id_and_refuses_bad_scores(tmp_path):
+    store = PatientStore(tmp_path / "p.sqlite3")
+    patient = store.upsert_patient("K")
+    visit = store.add_visit(patient.id, "2026-01-02", mmse=27, other={"clock": 4})
+    store.update_visit(visit, "2026-01-03", mmse=25, moca=22, cdr=0.5)
+    [saved] = store.list_visits(patient.id)
+    assert (saved.id, saved.visit_date, saved.mmse, saved.moca, saved.cdr) == (
+        visit, "2026-01-03", 25, 22, 0.5)
+    assert saved.other == {}
+    with pytest.raises(RecordsError, match="could not be saved"):
+        store.update_visit(visit, "2026-01-03", mmse=31)
+    assert store.list_visits(patient.id)[0].mmse == 25  # the failed update changed nothing
+    with pytest.raises(RecordsError, match="does not exist"):
+        store.update_visit(visit + 99, "2026-01-03")
+    store.close()
+
+
+def test_results_of_every_session_of_one_patient(tmp_path):
+    store = PatientStore(tmp_path / "p.sqlite3")
+    first, other = store.upsert_patient("A"), store.upsert_patient("B")
+    s1, s2, s3 = (store.start_session(first.id), store.start_session(first.id),
+                  store.start_session(other.id))
+    for session, name in ((s1, "m1"), (s3, "m3"), (s2, "m2")):
+        store.add_result(session, name, "1.0", "/x", {"top": name})
+    assert [r["model_name"] for r in store.list_results(patient_id=first.id)] == ["m1", "m2"]
+    assert [r["result"]["top"] for r in store.list_results(s3)] == ["m3"]
+    with pytest.raises(ValueError):
+        store.list_results()
+    store.close()

@@ -372,6 +372,30 @@ class PatientStore:
             (patient_id, visit_date, age_years, mmse, moca, cdr, json.dumps(other or {})),
         )
 
+    def update_visit(
+        self,
+        visit_id: int,
+        visit_date: str,
+        *,
+        age_years: float | None = None,
+        mmse: float | None = None,
+        moca: float | None = None,
+        cdr: float | None = None,
+        other: dict[str, Any] | None = None,
+    ) -> None:
+        """Replace every field of a visit in one transaction (its id stays the same)."""
+        try:
+            with self._tx() as conn:
+                cursor = conn.execute(
+                    "UPDATE visits SET visit_date = ?, age_years = ?, mmse = ?, moca = ?, cdr = ?,"
+                    " other_json = ? WHERE id = ?",
+                    (visit_date, age_years, mmse, moca, cdr, json.dumps(other or {}), visit_id),
+                )
+                if cursor.rowcount == 0:
+                    raise RecordsError(f"Visit {visit_id} does not exist (deleted elsewhere?).")
+        except sqlite3.IntegrityError as exc:
+            raise RecordsError(f"The visit could not be saved: {exc}.") from exc
+
     def delete_visit(self, visit_id: int) -> None:
         with self._tx() as conn:
             conn.execute("DELETE FROM visits WHERE id = ?", (visit_id,))
@@ -396,8 +420,20 @@ class PatientStore:
             (session_id, model_name, model_version, input_ref, json.dumps(result), now_iso()),
         )
 
-    def list_results(self, session_id: int) -> list[dict[str, Any]]:
-        rows = self._query("SELECT * FROM results WHERE session_id = ? ORDER BY id", (session_id,))
+    def list_results(
+        self, session_id: int | None = None, *, patient_id: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Saved results of one session, or of every session of one patient, oldest first."""
+        if session_id is not None:
+            rows = self._query("SELECT * FROM results WHERE session_id = ? ORDER BY id", (session_id,))
+        elif patient_id is not None:
+            rows = self._query(
+                "SELECT r.* FROM results r JOIN sessions s ON r.session_id = s.id"
+                " WHERE s.patient_id = ? ORDER BY r.id",
+                (patient_id,),
+            )
+        else:
+            raise ValueError("list_results needs a session_id or a patient_id")
         out = []
         for r in rows:
             item = dict(r)

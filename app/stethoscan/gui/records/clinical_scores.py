@@ -2,7 +2,7 @@
 
 Demographics (birth date and age, sex, years of education) are saved with
 ``store.upsert_patient``; visits (date, age, MMSE 0-30, MoCA 0-30, CDR 0/0.5/1/2/3 and other
-named scores) with ``store.add_visit`` / ``delete_visit``. Every field is checked
+named scores) with ``store.add_visit`` / ``update_visit`` / ``delete_visit``. Every field is checked
 (:mod:`visit_form`); a wrong value is named under the form and nothing is saved. Changes are
 announced with ``context.visits_changed`` (the model panel then offers the score models).
 """
@@ -283,15 +283,17 @@ class ClinicalScoresPanel(QWidget):
         return visit_id
 
     def update_visit(self) -> int | None:
-        """Replace the selected visit by the form (saved as new first, so nothing is lost)."""
-        old = self.editing_id
-        if old is None:
+        """Save the form over the selected visit (one transaction: a refused form changes nothing)."""
+        old, checked = self.editing_id, self.checked_visit()
+        if old is None or not checked.ok:
             return None
-        new_id = self.add_visit()
-        if new_id is not None:
-            self.context.store.delete_visit(old)
-            self._after_change("Visit updated.")
-        return new_id
+        try:
+            self.context.store.update_visit(old, checked.visit_date, **checked.store_kwargs())
+        except StethoscanError as exc:
+            self._show_errors({"store": str(exc)})
+            return None
+        self._after_change(f"Visit of {checked.visit_date} updated.")
+        return old
 
     def delete_visit(self) -> bool:
         visit = next((v for v in self.visits if v.id == self.editing_id), None)
