@@ -269,37 +269,17 @@ def gradcam_checks(module, samples: list[MciSample], subset: int) -> dict[str, A
     groups = [[c for c in cases if c.label == k] for k in (1, 2)]
     mixed = [g[i] for i in range(max(map(len, groups))) for g in groups if i < len(g)]  # in turn
     sanity_samples = [SanitySample({"image": s.image.astype(np.float32)[None, None]},
-                                   s.atrophy_mask, s.label) for s in mixed[:subset]]
+                                   s.atrophy_mask, s.label, region=s.image != 0)
+                      for s in mixed[:subset]]  # maps compared inside the brain, as shown
     sanity = check_method(module, mci_fusion.gradcam_target, sanity_samples, "gradcam")
     pointing = float(np.mean(hits))
     return {
         "pointing_game": pointing, "cases": len(cases),
         "chance_grid": float(np.mean(chance_grid)), "chance_within_brain": float(np.mean(chance_brain)),
         "subset": len(sanity_samples), "subset_checks": sanity.to_dict(),
-        "randomized_rank_correlation": _randomized_rank_correlation(module, mixed[:subset]),
+        "randomized_rank_correlation": sanity.randomized_rank_correlation,
         "passed": bool(pointing >= 0.8 and sanity.passed),
     }
-
-
-def _randomized_rank_correlation(module, cases: list[MciSample]) -> float:
-    """Mean Spearman correlation, inside the brain, between the trained model's Grad-CAM maps
-    and those of a weight-randomized copy (Adebayo et al. 2018: near 0 = the map depends on
-    what the model learned)."""
-    from scipy.stats import spearmanr
-
-    from stethoscan.inference.saliency.compute import saliency_maps
-    from stethoscan.inference.saliency.sanity import randomized_copy
-
-    randomized = randomized_copy(module, 0)
-    values = []
-    for sample in cases:
-        image = torch.from_numpy(sample.image.astype(np.float32))[None, None]
-        brain = sample.image != 0
-        maps = [saliency_maps(m, mci_fusion.gradcam_target(m), {"image": image}, "gradcam",
-                              sample.label)[0].numpy()[brain] for m in (module, randomized)]
-        if maps[0].std() > 0 and maps[1].std() > 0:
-            values.append(spearmanr(maps[0], maps[1])[0])
-    return float(np.mean(values)) if values else float("nan")
 
 
 # -- orchestration ---------------------------------------------------------------------------

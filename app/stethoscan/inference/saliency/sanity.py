@@ -3,10 +3,24 @@
 On samples whose evidence is known (a lesion mask, an event's time-frequency box):
 
 - pointing game: the map's peak falls on the evidence in at least 80% of samples;
-- model randomization (Adebayo et al. 2018): with all weights re-initialized, the hit rate
-  drops to near chance (at most chance + 0.25, where chance is the evidence's share of the grid);
+- model randomization (Adebayo et al. 2018, model parameter randomization test): the maps of
+  the trained model and of copies with all weights re-initialized are compared by the Spearman
+  rank correlation of their absolute values (over the sample's ``region`` when given, e.g. the
+  brain mask, else the whole grid), averaged over samples and 3 re-initializations; the method
+  passes when the mean is below 0.5;
 - deletion: deleting the most salient samples first lowers the target probability much faster
   than deleting in random order (deletion-curve AUC at most half of the random order's).
+
+Why rank correlation below 0.5: a map that ignores the weights (an edge detector, the input's
+magnitude; Guided Backprop in the paper) reproduces its ranking after randomization (rho ~ 1); a
+map set by what the model learned shares no ranking with an independent random network (rho ~ 0;
+Gradient and Grad-CAM in the paper). The paper fixes no number; 0.5 is the midpoint (the random
+network then reproduces at most ~25 % of the rank variance, rho squared). The randomized pointing
+hit rate and its chance (the evidence's share of the grid) are still measured and reported but do
+not decide: randomly initialized CNNs respond to high-contrast structures (Adebayo et al. saw
+edge-detector-like maps), so where the evidence is the most conspicuous structure, a random
+network's peak lands on it far more often than the grid share suggests, and the peak location
+alone is weaker evidence than the pointing game suggests.
 
 Training code runs :func:`check_loaded_model` (or :func:`run_sanity_checks` on a fresh module)
 and writes :func:`saliency_manifest_section` into the package's ``[saliency]`` table.
@@ -27,17 +41,19 @@ from stethoscan.inference.saliency import METHODS
 from stethoscan.inference.saliency.compute import saliency_maps, spatial_input_name
 
 MIN_POINTING_GAME = 0.8
-MAX_RANDOMIZED_ABOVE_CHANCE = 0.25
+MAX_RANDOMIZED_RANK_CORRELATION = 0.5
 MAX_DELETION_AUC_RATIO = 0.5
 
 
 @dataclass
 class SanitySample:
-    """One input (batch of 1 per array), the evidence mask on its spatial grid, the class."""
+    """One input (batch of 1 per array), the evidence mask on its spatial grid, the class, and
+    optionally the region (same grid) where maps are compared, e.g. the brain mask."""
 
     inputs: dict[str, np.ndarray | None]
     mask: np.ndarray
     target: int
+    region: np.ndarray | None = None
 
 
 @dataclass
@@ -46,6 +62,7 @@ class MethodSanity:
     pointing_game: float
     randomized_pointing_game: float
     chance: float
+    randomized_rank_correlation: float
     deletion_auc: float
     random_deletion_auc: float
     passed: bool = False
@@ -78,6 +95,22 @@ def pointing_hit(saliency: np.ndarray, mask: np.ndarray, tolerance: int = 1) -> 
 def chance_rate(masks: Sequence[np.ndarray], tolerance: int = 1) -> float:
     """Hit rate of a peak placed at random: the dilated masks' share of the grid."""
     return float(np.mean([_dilate(m, tolerance).mean() for m in masks]))
+
+
+def rank_correlation(trained: np.ndarray, randomized: np.ndarray,
+                     region: np.ndarray | None = None) -> float:
+    """Spearman rank correlation of two maps' absolute values (inside ``region`` if given).
+
+    A constant map has no ranking to share and counts as 0."""
+    from scipy.stats import spearmanr
+
+    a, b = np.abs(trained), np.abs(randomized)
+    if region is not None:
+        a, b = a[np.asarray(region, dtype=bool)], b[np.asarray(region, dtype=bool)]
+    a, b = a.ravel(), b.ravel()
+    if a.size < 3 or np.ptp(a) == 0 or np.ptp(b) == 0:
+        return 0.0
+    return float(spearmanr(a, b)[0])
 
 
 def deletion_curve(
@@ -124,14 +157,19 @@ def _device(module: nn.Module) -> torch.device:
     return next(module.parameters()).device
 
 
-def _maps(module, layer_of, samples, method, options) -> list[np.ndarray]:
-    device = _device(module)
-    maps = []
-    for sample in samples:
-        tensors = _to_tensors(sample.inputs, device)
+MapFunction = Callable[[nn.Module, SanitySample], np.ndarray]
+
+
+def method_map_function(layer_of: Callable[[nn.Module], nn.Module | None], method: str,
+                        options: dict[str, Any] | None = None) -> MapFunction:
+    """``map_of(module, sample)``: the saliency map of ``method`` on the sample's grid."""
+
+    def map_of(module: nn.Module, sample: SanitySample) -> np.ndarray:
+        tensors = _to_tensors(sample.inputs, _device(module))
         out = saliency_maps(module, layer_of(module), tensors, method, sample.target, None, options)
-        maps.append(out[0].float().cpu().numpy())
-    return maps
+        return out[0].float().cpu().numpy()
+
+    return map_of
 
 
 def _deletion_aucs(module, samples, maps, steps, seed) -> tuple[float, float]:
@@ -166,29 +204,33 @@ def check_method(
     tolerance: int = 1,
     deletion_steps: int = 20,
     randomizations: int = 3,
+    map_of: MapFunction | None = None,
 ) -> MethodSanity:
     """Run the three checks for one method on ``module`` (eval mode) and randomized copies.
 
-    The randomized hit rate is averaged over ``randomizations`` independent re-initializations:
-    a single random network can, by chance, respond to the evidence's shape.
+    The rank correlation and the randomized hit rate are averaged over ``randomizations``
+    independent re-initializations. ``map_of`` replaces the method's maps (tests use it to check
+    that a map ignoring the weights fails).
     """
     module = module.eval()
+    map_of = map_of or method_map_function(layer_of, method, options)
     masks = [s.mask for s in samples]
-    maps = _maps(module, layer_of, samples, method, options)
+    maps = [map_of(module, sample) for sample in samples]
     hits = np.mean([pointing_hit(m, k, tolerance) for m, k in zip(maps, masks, strict=True)])
-    random_hits = []
+    random_hits, correlations = [], []
     for index in range(randomizations):
         random_module = randomized_copy(module, seed=1009 * (index + 1))
-        random_maps = _maps(random_module, layer_of, samples, method, options)
-        random_hits += [
-            pointing_hit(m, k, tolerance) for m, k in zip(random_maps, masks, strict=True)
-        ]
+        for sample, trained in zip(samples, maps, strict=True):
+            randomized = map_of(random_module, sample)
+            random_hits.append(pointing_hit(randomized, sample.mask, tolerance))
+            correlations.append(rank_correlation(trained, randomized, sample.region))
     auc, random_auc = _deletion_aucs(module, samples, maps, deletion_steps, seed=0)
     result = MethodSanity(
         method,
         float(hits),
         float(np.mean(random_hits)),
         chance_rate(masks, tolerance),
+        float(np.mean(correlations)),
         auc,
         random_auc,
     )
@@ -201,10 +243,12 @@ def _failures(r: MethodSanity) -> list[str]:
     failures = []
     if r.pointing_game < MIN_POINTING_GAME:
         failures.append(f"pointing game {r.pointing_game:.0%} < {MIN_POINTING_GAME:.0%}")
-    if r.randomized_pointing_game > r.chance + MAX_RANDOMIZED_ABOVE_CHANCE:
+    if not r.randomized_rank_correlation < MAX_RANDOMIZED_RANK_CORRELATION:
         failures.append(
-            f"after weight randomization the hit rate stays at {r.randomized_pointing_game:.0%} "
-            f"(chance {r.chance:.0%}): the map does not depend on what the model learned"
+            f"the map of the model with randomized weights has rank correlation "
+            f"{r.randomized_rank_correlation:.2f} with the trained model's (at most "
+            f"{MAX_RANDOMIZED_RANK_CORRELATION} allowed): the map does not depend enough on what "
+            "the model learned"
         )
     if r.deletion_auc_ratio > MAX_DELETION_AUC_RATIO:
         failures.append(
