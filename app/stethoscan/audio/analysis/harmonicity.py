@@ -75,7 +75,10 @@ def _cross_correlations(x, rate_hz, times, floor_hz, periods_per_window):
         r = product / np.sqrt(energy[:, :1] * energy)
     r = np.where((lags <= local_max_lag[:, None]) & np.isfinite(r), r, 0.0)
     r[:, 0] = 1.0
-    return r, local_peak, nsamp_window
+    # FFT round-off (~1e-15) turns a flat correlation (a constant window, e.g. digital silence
+    # before an onset) into ripple that peak picking takes for peaks; Praat's exact sums stay
+    # flat. Rounding to 12 decimals makes such ties exact and moves no real value measurably.
+    return np.round(r, 12), local_peak, nsamp_window
 
 
 def harmonicity_cc(
