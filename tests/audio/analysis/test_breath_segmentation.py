@@ -150,16 +150,44 @@ def test_realistic_synthetic_recordings():
     assert np.mean(f1s) >= 0.85
 
 
+def test_hard_synthetic_recordings():
+    """Irregular cycles, long pauses, loud heart sounds, expiratory harmonic bursts (24 of them).
+
+    What made the segmentation fail on real stethoscope recordings, in general terms (see
+    ``hard_breathing``). Measured when written (seed 2026): 71 % within 3 breaths/min, mean
+    boundary F1 0.89; the previous method (period from the autocorrelation alone, minima
+    rewarded for depth) scored 42 % and 0.78 on the same recordings, and on two development
+    sets (seeds 7 and 11) 53 % / 0.77 and 50 % / 0.79 against 87 % / 0.89 and 80 % / 0.89 now.
+    """
+    from hard_breathing import hard_set  # tests/audio/analysis: pytest puts it on sys.path
+
+    errors, f1s = [], []
+    for rec in hard_set(24, seed=2026):
+        pre = preprocess(rec.samples, rec.rate_hz, "breath")
+        seg = segment_breathing(pre.samples, pre.rate_hz)
+        errors.append(abs(seg.rate_bpm - rec.rate_bpm) if np.isfinite(seg.rate_bpm) else np.inf)
+        f1s.append(boundary_f1(_boundaries(seg.cycles), _boundaries(rec.cycles)))
+    print({"within_3_bpm": np.mean(np.asarray(errors) <= 3.0), "mean_f1": np.mean(f1s)})
+    assert np.mean(np.asarray(errors) <= 3.0) >= 0.65
+    assert np.median(errors) <= 1.5
+    assert np.mean(f1s) >= 0.85
+
+
 @pytest.mark.real_data
 def test_icbhi_rate_and_boundary_f1_are_recorded(shared_data, tmp_path):
     """Breathing rate and cycle-boundary F1 against the expert annotations (recorded, reported).
 
     Expert rate: complete annotated cycles over the time they span (see ``expert_rate_bpm``);
-    60 / median cycle duration is recorded beside it. KNOWN GAP, measured when written
-    (101, 103, 104 Al, 104 Ll): rate errors 0.5, 4.3, 6.5, 19.9 breaths/min against the count
-    rate (0.8, 2.6, 2.2, 19.2 against the median rate), boundary F1 0.87, 0.67, 0.00, 0.67
-    (mean 0.55). 104 Ll's envelope repeats most strongly every third breath (its period is
-    tripled). The issue's 3 breaths/min on every file does NOT hold; this asserts what does.
+    60 / median cycle duration is recorded beside it. Held out: the method was developed on
+    ``hard_breathing`` and run here once per revision. Measured (101, 103, 104 Al, 104 Ll):
+    rate 33.4, 22.4, 19.1, 17.7 against 33.5, 18.0, 22.3, 30.6 breaths/min, errors 0.0, 4.3,
+    3.2, 12.9 (0.3, 2.6, 7.6, 12.1 against the median rate), boundary F1 0.92, 0.67, 0.17, 0.71
+    (mean 0.62). The previous method: errors 0.5, 4.3, 6.5, 19.9, F1 0.87, 0.67, 0.00, 0.67
+    (mean 0.55). A first revision that also eroded loud stretches (10th-percentile opening)
+    scored better on the hard synthetic set but worse here (errors 13.4, 3.5, 3.6, 14.8, mean
+    F1 0.32) and was dropped. KNOWN GAP: 104 Ll's rate is still about half the expert's (its
+    expirations carry loud voiced bursts that split and merge cycles); 104 Al's boundaries
+    are mostly off. The issue's 3 breaths/min on every file does NOT hold; this asserts what does.
     """
     from stethoscan.audio.audio_files import read_audio
 
@@ -182,6 +210,6 @@ def test_icbhi_rate_and_boundary_f1_are_recorded(shared_data, tmp_path):
     errors = [f["rate_error_bpm"] for f in figures.values()]
     median_errors = [abs(f["rate_bpm"] - f["expert_median_rate_bpm"]) for f in figures.values()]
     assert sum(e <= 3.0 for e in errors) >= 1
-    assert sum(e <= 5.0 for e in errors) >= 2
+    assert sum(e <= 5.0 for e in errors) >= 3
     assert sum(e <= 3.0 for e in median_errors) >= 2
-    assert np.mean([f["boundary_f1"] for f in figures.values()]) >= 0.5
+    assert np.mean([f["boundary_f1"] for f in figures.values()]) >= 0.55

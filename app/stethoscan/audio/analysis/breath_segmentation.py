@@ -9,14 +9,19 @@ Method, in three steps, none tuned to particular recordings:
    or the upper tail of heart sounds raises only one or two sub-bands and barely moves it.
    A running median over 0.4 s then removes short transients (heart sounds, crackles, contact
    clicks, each < 0.15 s) and a running mean smooths what is left.
-2. Period. The dominant breathing period is estimated FIRST, from the autocorrelation of the
-   envelope as an amplitude (so a quieter expiration is not taken for a breath of its own) in the physiological band 6-60 breaths/min (lags 1-10 s): the shortest lag
-   whose autocorrelation peak reaches most of the highest one (a cycle's double is also a peak).
+2. Period. Real breathing is irregular (cycle lengths vary by 10-30 %, with now and then a long
+   pause): the envelope's autocorrelation is then smeared and its highest peak is often two or
+   three cycles. Each candidate period (41 log-spaced, 6-60 breaths/min) is therefore scored by
+   its best chain of boundaries (step 3), which lets each cycle vary, and the best is kept.
+   Where the autocorrelation of the envelope as an amplitude is clearly periodic, candidates
+   below 0.75 of its period are not tried: a loud inspiration and a quieter expiration are one
+   cycle, not two.
 3. Boundaries. Cycle boundaries are envelope minima (the end-expiratory pauses), chosen
-   jointly by dynamic programming: each chosen minimum earns its depth, and each interval
-   between consecutive boundaries pays for its log-ratio to the period. The shallower dip
-   between inspiration and expiration (half a period away) and spurious dips are rejected; a
-   missed pause costs one long interval, not the whole chain. Each cycle starts at the sound
+   jointly by dynamic programming: each interval between consecutive boundaries earns its
+   contrast (its loudest envelope above the louder of its two ends, over the envelope's range)
+   less a fixed cost, and pays for its log-ratio to the period. A dip inside a long pause, or
+   the shallower dip between inspiration and expiration, rarely pays for the cycle it would add;
+   a missed pause costs one long interval, not the whole chain. Each cycle starts at the sound
    onset after its pause. The rate is 60 / mean interval of the chain (count of cycles per
    time, as a clinician counts), or 60 / period when fewer than two cycles were found.
 
@@ -49,7 +54,10 @@ SMOOTH_S = 0.2
 ACF_DB_SCALE = 20.0  # the autocorrelation runs on amplitude (dB / 20): a quieter expiration
 # (-6..-12 dB) weighs less than the inspiration, which log units hide (else: half periods)
 PEAK_SHARE = 0.8  # shortest autocorrelation peak reaching this share of the highest one
+ACF_SURE = 0.4  # autocorrelation this high at its period: no candidate below 0.75 of it
 INTERVAL_WEIGHT = 4.0  # cost of an interval per squared log-ratio to the period
+CYCLE_COST = 0.3  # each cycle must rise this share of the envelope's range above its pauses
+PERIOD_CANDIDATES = 41  # log-spaced over 1-10 s
 ONSET_FRACTION = 0.1  # onset: where the rise from trough to peak passes this fraction
 EXPIRATION_QUIETER_DB = 3.0  # expiration is quieter at the chest wall
 
@@ -134,6 +142,11 @@ def breathing_period(env: np.ndarray, hop_s: float = HOP_S) -> float:
     double period, also a peak, is not chosen), refined by parabolic interpolation. NaN when
     the envelope has no periodicity in the band or is shorter than two shortest periods.
     """
+    return _acf_period(env, hop_s)[0]
+
+
+def _acf_period(env: np.ndarray, hop_s: float) -> tuple[float, float]:
+    """(period s, autocorrelation at it) as in ``breathing_period``; (NaN, 0) without one."""
     from scipy.signal import find_peaks
 
     # Clipped to its 10th-95th percentiles, so long silent stretches (digital silence before
@@ -145,18 +158,18 @@ def breathing_period(env: np.ndarray, hop_s: float = HOP_S) -> float:
     lo = int(round(60.0 / MAX_RATE_BPM / hop_s))
     hi = min(int(round(60.0 / MIN_RATE_BPM / hop_s)), int(n / 1.5))
     if hi <= lo + 2 or not np.any(x):
-        return math.nan
+        return math.nan, 0.0
     spec = np.fft.rfft(x, 2 * n)
     acf = np.fft.irfft(spec * np.conj(spec))[:n]
     acf = acf / acf[0]  # biased: long lags, seen fewer times, weigh less
     peaks, _ = find_peaks(acf[: hi + 1])
     peaks = peaks[(peaks >= lo) & (acf[peaks] > 0)]
     if peaks.size == 0:
-        return math.nan
+        return math.nan, 0.0
     best = peaks[acf[peaks] >= PEAK_SHARE * acf[peaks].max()][0]
     a, b, c = acf[best - 1], acf[best], acf[min(best + 1, n - 1)]
     shift = 0.5 * (a - c) / (a - 2 * b + c) if (a - 2 * b + c) < 0 else 0.0
-    return float((best + np.clip(shift, -0.5, 0.5)) * hop_s)
+    return float((best + np.clip(shift, -0.5, 0.5)) * hop_s), float(acf[best])
 
 
 def _minima(env: np.ndarray) -> np.ndarray:
@@ -167,26 +180,22 @@ def _minima(env: np.ndarray) -> np.ndarray:
     return minima
 
 
-def cycle_troughs(env: np.ndarray, period_frames: float) -> np.ndarray:
-    """End-expiratory pauses: the chain of envelope minima best matching the period.
-
-    Dynamic programming over the local minima: a minimum earns its depth (1 at the quiet floor,
-    -1 at the loud top; 5th/95th percentiles), an interval d between consecutive boundaries pays
-    INTERVAL_WEIGHT * log(d / period)^2 and must lie within 0.5-2.5 periods.
-    """
-    minima = _minima(env)
-    if minima.size == 0 or not np.isfinite(period_frames):
-        return minima[:0]
+def _chain(env: np.ndarray, minima: np.ndarray, period_frames: float) -> tuple[float, np.ndarray]:
+    """Best chain of ``minima`` for one period: its score and its indices into ``minima``."""
     lo_level, hi_level = np.percentile(env, [5, 95])
-    depth = 1.0 - 2.0 * (env[minima] - lo_level) / max(hi_level - lo_level, 1e-9)
-    score = depth.astype(float).copy()
+    scale = max(hi_level - lo_level, 1e-9)
+    level = env[minima]
+    top = np.array([env[a:b].max() for a, b in zip(minima[:-1], minima[1:], strict=True)])
+    score = np.zeros(minima.size)
     previous = np.full(minima.size, -1)
-    for j in range(minima.size):
+    for j in range(1, minima.size):
         d = (minima[j] - minima[:j]) / period_frames
         ok = (d >= 0.5) & (d <= 2.5)
         if not ok.any():
             continue
-        gain = score[:j] + depth[j] - INTERVAL_WEIGHT * np.log(np.where(ok, d, 1.0)) ** 2
+        peak = np.maximum.accumulate(top[:j][::-1])[::-1]  # loudest between minimum k and j
+        contrast = (peak - np.maximum(level[:j], level[j])) / scale - CYCLE_COST
+        gain = score[:j] + contrast - INTERVAL_WEIGHT * np.log(np.where(ok, d, 1.0)) ** 2
         gain[~ok] = -np.inf
         k = int(np.argmax(gain))
         if gain[k] > score[j]:
@@ -194,7 +203,44 @@ def cycle_troughs(env: np.ndarray, period_frames: float) -> np.ndarray:
     chain = [int(np.argmax(score))]
     while previous[chain[-1]] >= 0:
         chain.append(int(previous[chain[-1]]))
-    return minima[np.asarray(chain[::-1])]
+    return float(score.max()), np.asarray(chain[::-1])
+
+
+def cycle_troughs(env: np.ndarray, period_frames: float) -> np.ndarray:
+    """End-expiratory pauses: the chain of envelope minima best matching the period.
+
+    Dynamic programming over the local minima: each interval between consecutive boundaries
+    earns its contrast (the loudest envelope inside it above the louder of its two ends, over
+    the 5th-95th percentile range: a breath between two pauses) minus CYCLE_COST, and pays
+    INTERVAL_WEIGHT * log(d / period)^2; it must last 0.5-2.5 periods. A dip inside a long
+    pause or between inspiration and expiration rarely pays for the cycle it would add.
+    """
+    minima = _minima(env)
+    if minima.size < 2 or not np.isfinite(period_frames):
+        return minima[:0]
+    return minima[_chain(env, minima, period_frames)[1]]
+
+
+def chain_period(env: np.ndarray, hop_s: float = HOP_S) -> float:
+    """Breathing period (s): the candidate (6-60 breaths/min) whose chain of minima scores best.
+
+    Irregular breathing smears the autocorrelation, whose highest peak is then often two or
+    three cycles; the chain, which lets each cycle vary, is scored instead. Where the
+    autocorrelation is clearly periodic (ACF_SURE) periods below 0.75 of its period are not
+    tried: a loud inspiration and a quieter expiration are one cycle, not two.
+    """
+    minima = _minima(env)
+    if minima.size < 2:
+        return math.nan
+    candidates = np.geomspace(60.0 / MAX_RATE_BPM, 60.0 / MIN_RATE_BPM, PERIOD_CANDIDATES) / hop_s
+    acf_period, strength = _acf_period(env, hop_s)
+    if np.isfinite(acf_period) and strength >= ACF_SURE:
+        candidates = candidates[candidates >= 0.75 * acf_period / hop_s]
+    candidates = candidates[candidates < env.size / 1.5]
+    if candidates.size == 0:
+        return math.nan
+    scores = [_chain(env, minima, p)[0] for p in candidates]
+    return float(candidates[int(np.argmax(scores))] * hop_s)
 
 
 def _onset(env: np.ndarray, trough: int, stop: int) -> int:
@@ -239,7 +285,7 @@ def segment_breathing(samples: np.ndarray, rate_hz: float) -> BreathSegmentation
     if env.size < int(2.0 / HOP_S):
         return result
     phase_env = _smooth(level, 50, SMOOTH_S)  # the running median keeps phase lengths unbiased
-    result.period_s = breathing_period(env)
+    result.period_s = chain_period(env)
     troughs = cycle_troughs(env, result.period_s / HOP_S)
     starts = [_onset(env, a, b) for a, b in zip(troughs[:-1], troughs[1:], strict=True)]
     if troughs.size:
