@@ -155,7 +155,7 @@ def test_hard_synthetic_recordings():
 
     What made the segmentation fail on real stethoscope recordings, in general terms (see
     ``hard_breathing``). Measured when written (seed 2026): 71 % within 3 breaths/min, mean
-    boundary F1 0.89; the previous method (period from the autocorrelation alone, minima
+    boundary F1 0.88; the previous method (period from the autocorrelation alone, minima
     rewarded for depth) scored 42 % and 0.78 on the same recordings, and on two development
     sets (seeds 7 and 11) 53 % / 0.77 and 50 % / 0.79 against 87 % / 0.89 and 80 % / 0.89 now.
     """

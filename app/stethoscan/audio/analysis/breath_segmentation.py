@@ -11,7 +11,7 @@ Method, in three steps, none tuned to particular recordings:
    clicks, each < 0.15 s) and a running mean smooths what is left.
 2. Period. Real breathing is irregular (cycle lengths vary by 10-30 %, with now and then a long
    pause): the envelope's autocorrelation is then smeared and its highest peak is often two or
-   three cycles. Each candidate period (41 log-spaced, 6-60 breaths/min) is therefore scored by
+   three cycles. Each candidate period (25 log-spaced, 6-60 breaths/min) is therefore scored by
    its best chain of boundaries (step 3), which lets each cycle vary, and the best is kept.
    Where the autocorrelation of the envelope as an amplitude is clearly periodic, candidates
    below 0.75 of its period are not tried: a loud inspiration and a quieter expiration are one
@@ -57,7 +57,7 @@ PEAK_SHARE = 0.8  # shortest autocorrelation peak reaching this share of the hig
 ACF_SURE = 0.4  # autocorrelation this high at its period: no candidate below 0.75 of it
 INTERVAL_WEIGHT = 4.0  # cost of an interval per squared log-ratio to the period
 CYCLE_COST = 0.3  # each cycle must rise this share of the envelope's range above its pauses
-PERIOD_CANDIDATES = 41  # log-spaced over 1-10 s
+PERIOD_CANDIDATES = 25  # log-spaced over 1-10 s (10 % apart)
 ONSET_FRACTION = 0.1  # onset: where the rise from trough to peak passes this fraction
 EXPIRATION_QUIETER_DB = 3.0  # expiration is quieter at the chest wall
 
@@ -185,21 +185,22 @@ def _chain(env: np.ndarray, minima: np.ndarray, period_frames: float) -> tuple[f
     lo_level, hi_level = np.percentile(env, [5, 95])
     scale = max(hi_level - lo_level, 1e-9)
     level = env[minima]
-    top = np.array([env[a:b].max() for a, b in zip(minima[:-1], minima[1:], strict=True)])
+    top = np.maximum.reduceat(env, minima)[:-1]  # loudest between consecutive minima
+    first = np.searchsorted(minima, minima - 2.5 * period_frames)  # intervals <= 2.5 periods
+    last = np.searchsorted(minima, minima - 0.5 * period_frames, side="right")  # >= 0.5
     score = np.zeros(minima.size)
     previous = np.full(minima.size, -1)
     for j in range(1, minima.size):
-        d = (minima[j] - minima[:j]) / period_frames
-        ok = (d >= 0.5) & (d <= 2.5)
-        if not ok.any():
+        k0, k1 = first[j], last[j]
+        if k1 <= k0:
             continue
-        peak = np.maximum.accumulate(top[:j][::-1])[::-1]  # loudest between minimum k and j
-        contrast = (peak - np.maximum(level[:j], level[j])) / scale - CYCLE_COST
-        gain = score[:j] + contrast - INTERVAL_WEIGHT * np.log(np.where(ok, d, 1.0)) ** 2
-        gain[~ok] = -np.inf
+        peak = np.maximum.accumulate(top[k0:j][::-1])[::-1][: k1 - k0]  # loudest from k to j
+        d = (minima[j] - minima[k0:k1]) / period_frames
+        gain = (score[k0:k1] + (peak - np.maximum(level[k0:k1], level[j])) / scale - CYCLE_COST
+                - INTERVAL_WEIGHT * np.log(d) ** 2)
         k = int(np.argmax(gain))
         if gain[k] > score[j]:
-            score[j], previous[j] = gain[k], k
+            score[j], previous[j] = gain[k], k0 + k
     chain = [int(np.argmax(score))]
     while previous[chain[-1]] >= 0:
         chain.append(int(previous[chain[-1]]))
