@@ -424,3 +424,108 @@ def test_patient_line_reads_dicom_person_names_naturally():
     assert person_name_text("DEMO^Patient") == "DEMO, Patient"
     assert person_name_text("DOE^JANE^^DR") == "DOE, JANE DR"
     assert person_name_text("Jane Example") == "Jane Example"
+
+
+# -- "Check level": the live views without recording --------------------------------------------
+def _tone(path: Path, seconds: float, peak: float = 0.1, hz: float = 1000.0) -> Path:
+    """A ``hz`` Hz sine at ``peak`` (0.1 = -20 dBFS peak), 48 kHz 16-bit mono, 10 ms fades."""
+    import soundfile as sf
+
+    t = np.arange(int(seconds * RATE)) / RATE
+    fade = np.minimum(1.0, np.minimum(t, t[-1] - t) / 0.01)
+    sf.write(path, peak * np.sin(2 * np.pi * hz * t) * fade, RATE, subtype="PCM_16")
+    return path
+
+
+def _files(folder: Path) -> set[Path]:
+    return {p for p in folder.rglob("*") if p.is_file()} if folder.exists() else set()
+
+
+def test_check_level_moves_the_meter_without_recording_then_record_takes_over(
+        studio, context, qtbot, virtual_mic, home, tmp_path):
+    from stethoscan.audio import audio_devices
+
+    tone = _tone(tmp_path / "tone.wav", 1.0)
+    before = _files(home)
+    button = studio.check_level_button
+    assert button.isEnabled() and button.isCheckable() and "without recording" in button.toolTip()
+    qtbot.mouseClick(button, LEFT)
+    check = studio.level_check
+    assert check.active and button.isChecked() and studio.phase == "idle"
+    assert "Checking level - not recording" in studio.controls.state_label.text()
+    assert studio.record_button.isEnabled() and studio.recorder is None
+    qtbot.waitUntil(lambda: check.first_update_s is not None, timeout=10000)
+    play_and_wait(qtbot, virtual_mic, tone)
+    qtbot.wait(150)
+    print(f"check level: device opened in {check.open_s * 1000:.1f} ms, first meter update "
+          f"{check.first_update_s * 1000:.0f} ms after the press; meter peak "
+          f"{studio.meter.max_peak_dbfs:.2f} dBFS (played -20.00)")
+    assert studio.meter.max_peak_dbfs == pytest.approx(-20.0, abs=1.0) and not studio.meter.clipped
+    assert studio.spectrogram.column_count > 100 and studio.waveform.point_count > 100
+    assert studio.elapsed_label.text() == "0.0 s"  # no take clock: nothing is being recorded
+    assert _files(home) == before and list_recoverable() == []
+    assert context.store.list_recordings() == []
+    # Record stops the check, takes the microphone and records a take.
+    qtbot.mouseClick(studio.record_button, LEFT)
+    assert not check.active and not button.isChecked() and not button.isEnabled()
+    wait_phase(qtbot, studio, "recording")
+    assert audio_devices._open_streams == 1  # the take's stream only
+    qtbot.wait(500)
+    qtbot.mouseClick(studio.stop_button, LEFT)
+    wait_phase(qtbot, studio, "review")
+    [take] = context.store.list_recordings(session_id=context.session_id)
+    assert take.status == "complete" and take.duration_s > 0.3 and Path(take.path).exists()
+    assert button.isEnabled()  # the level can be checked again before Keep or Retake
+
+
+def test_check_level_stops_when_the_microphone_changes_or_the_studio_closes(
+        studio, context, qtbot, virtual_mic, monkeypatch):
+    from stethoscan.audio import audio_devices
+    from stethoscan.core.errors import AudioDeviceError
+    from stethoscan.gui.studio import level_check
+
+    messages: list[str] = []
+    context.status_message.connect(messages.append)
+    check, button = studio.level_check, studio.check_level_button
+    qtbot.mouseClick(button, LEFT)
+    assert check.active and audio_devices._open_streams == 1
+    studio.picker.rate_combo.setCurrentIndex(studio.picker.rate_combo.findData(44100))
+    assert not check.active and not button.isChecked() and audio_devices._open_streams == 0
+    assert messages[-1] == "Level check stopped: the microphone changed."
+    assert studio.controls.state_label.text().endswith("Ready</span>")
+    qtbot.mouseClick(button, LEFT)  # again, at 44.1 kHz
+    assert check.active and check.monitor.config.rate_hz == 44100
+    studio.shutdown()  # the studio (or the app) closes
+    assert not check.active and audio_devices._open_streams == 0
+    qtbot.mouseClick(button, LEFT)
+    studio.hide()  # the dock closed or another tab in front: nobody watches the meter
+    assert not check.active and audio_devices._open_streams == 0
+    studio.show()
+    qtbot.mouseClick(button, LEFT)
+    qtbot.mouseClick(studio.picker.rescan_button, LEFT)  # PortAudio restarts: the check stops first
+    assert not check.active and studio.picker.message.isHidden() and studio.picker.devices
+    # Unplugged during the check: said in the banner, the button pops up.
+    qtbot.mouseClick(button, LEFT)
+    qtbot.waitUntil(lambda: check.first_update_s is not None, timeout=10000)
+    try:
+        virtual_mic.unload_sink()
+        qtbot.waitUntil(lambda: studio.banner.isVisible(), timeout=3000)
+    finally:
+        virtual_mic.reload_sink()
+    assert not check.active and not button.isChecked() and studio.banner.kind == "error"
+    assert "unplugged or failing" in studio.banner.text.text()
+    assert "Nothing was being recorded" in studio.banner.text.text()
+    # A microphone that cannot be opened is explained; the button does not stay pressed.
+    message = "The microphone USB (ALSA) could not be opened at 48000 Hz with 1 channel(s)."
+
+    class Refusing:
+        def __init__(self, config) -> None:
+            pass
+
+        def start(self) -> None:
+            raise AudioDeviceError(message)
+
+    monkeypatch.setattr(level_check, "LevelMonitor", Refusing)
+    qtbot.mouseClick(button, LEFT)
+    assert not check.active and not button.isChecked()
+    assert studio.banner.kind == "error" and studio.banner.text.text() == message

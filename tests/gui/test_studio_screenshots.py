@@ -1,7 +1,9 @@
 """Screenshots of the recording studio for people to look at: while it records real speech
-from the virtual microphone, and the quality verdict after the take.
+from the virtual microphone, the quality verdict after the take, and "Check level" (the live
+views move, nothing is recorded).
 
-They land in ``test-artifacts/screenshots/studio_recording.png`` and ``studio_quality.png``,
+They land in ``test-artifacts/screenshots/studio_recording.png``, ``studio_quality.png`` and
+``studio_check_level.png``,
 drawn with the application's own theme (Fusion, dark palette, ``resources/style`` sheet).
 """
 
@@ -114,3 +116,24 @@ def test_studio_screenshots_while_recording_and_after_the_take(studio, qtbot, vi
     _save(studio, "studio_quality.png")
     assert studio.quality_panel.isVisible() and studio.quality_panel.saved is not None
     assert (OUT / "studio_recording.png").stat().st_size > 20000
+
+
+def test_studio_screenshot_while_checking_level(studio, qtbot, virtual_mic, speech):
+    qtbot.mouseClick(studio.check_level_button, Qt.MouseButton.LeftButton)
+    check = studio.level_check
+    qtbot.waitUntil(lambda: check.first_update_s is not None, timeout=10000)
+    qtbot.wait(300)
+    player = virtual_mic.play(speech)
+    try:
+        qtbot.wait(2600)
+        checking = _save(studio, "studio_check_level.png")
+    finally:
+        player.wait(timeout=20)
+    # The button is lit, the state says nothing is recorded, the meter and spectrogram moved.
+    assert check.active and studio.check_level_button.isChecked() and studio.phase == "idle"
+    assert "Checking level - not recording" in studio.controls.state_label.text()
+    assert _colour_at(checking, studio, studio.meter, 0.68, 0.85).green() > 120
+    assert studio.spectrogram.column_count > 200 and studio.meter.max_peak_dbfs > -30
+    assert studio.recorder is None and (OUT / "studio_check_level.png").stat().st_size > 20000
+    qtbot.mouseClick(studio.check_level_button, Qt.MouseButton.LeftButton)
+    assert not check.active

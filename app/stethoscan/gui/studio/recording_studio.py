@@ -9,10 +9,11 @@ ends the take; what was recorded is kept and a banner says so.
 
 Parts: :mod:`.studio_banner` (problems), :mod:`.studio_header` (patient and microphone lines),
 :mod:`.task_prompt` (task, prompt, target, take counter), :mod:`.take_controls` (buttons, clock,
-overflows), :mod:`.live_views` (meter, waveform, spectrogram), :mod:`.take_quality` (verdict).
+overflows), :mod:`.live_views` (meter, waveform, spectrogram), :mod:`.take_quality` (verdict),
+:mod:`.level_check` ("Check level": the live views without recording, stopped by Record).
 
-Shortcuts: Ctrl+R record, Ctrl+P pause/resume, Ctrl+S stop and save, Ctrl+Shift+X discard,
-Ctrl+K keep, Ctrl+Shift+R retake.
+Shortcuts: Ctrl+L check level, Ctrl+R record, Ctrl+P pause/resume, Ctrl+S stop and save,
+Ctrl+Shift+X discard, Ctrl+K keep, Ctrl+Shift+R retake.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from stethoscan.audio.capture_stream import CaptureEvent, Recorder, RecordingRes
 from stethoscan.audio.recording_tasks import RecordingTask
 from stethoscan.core.errors import AudioError, RecordsError, StethoscanError
 from stethoscan.gui.studio.device_picker import DevicePicker, device_summary
+from stethoscan.gui.studio.level_check import LevelCheck
 from stethoscan.gui.studio.live_views import LiveViews, prepare_spectrogram
 from stethoscan.gui.studio.studio_banner import StudioBanner
 from stethoscan.gui.studio.studio_header import StudioHeader, patient_line_html
@@ -110,6 +112,9 @@ class RecordingStudio(QWidget):
         layout.addWidget(self.task_prompt)
         self._build_take_controls(layout)
         layout.addWidget(self._build_live_views(), 1)
+        self.level_check = LevelCheck(self.controls, self.live_views, self.picker, self.banner, self)
+        self.check_level_button = self.level_check.button
+        self.picker.rescan_button.pressed.connect(self.level_check.stop)  # before the rescan
         self.quality_panel = TakeQualityPanel()
         self.quality_panel.keep_clicked.connect(self.keep)
         self.quality_panel.retake_clicked.connect(self.retake)
@@ -182,6 +187,9 @@ class RecordingStudio(QWidget):
         self.header.show_device(device_summary(choice))
 
     def _on_device_choice_changed(self) -> None:
+        if self.level_check.active:
+            self.level_check.stop()
+            self.context.status_message.emit("Level check stopped: the microphone changed.")
         self._refresh_device_line()
         self.context.save_settings()
 
@@ -189,6 +197,7 @@ class RecordingStudio(QWidget):
     def _set_phase(self, phase: str) -> None:
         self.phase = phase
         self.controls.show_phase(phase)
+        self.level_check.show_phase(phase)
         self.task_combo.setEnabled(phase in ("idle", "review"))
         self.picker.set_recording(phase != "idle" and phase != "review")
         self._refresh_take_counter()
@@ -202,6 +211,7 @@ class RecordingStudio(QWidget):
         """Start the next take of the chosen task (a take waiting for a verdict is kept)."""
         if self.phase not in ("idle", "review"):
             return
+        self.level_check.stop()  # frees the microphone for the take
         if self.phase == "review":
             self.keep()
         self.banner.clear()
@@ -380,13 +390,19 @@ class RecordingStudio(QWidget):
             window.installEventFilter(self)
             self._watched_window = window
 
+    def hideEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        self.level_check.stop()  # nobody watches the meter: let the microphone go
+        super().hideEvent(event)
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         if watched is self._watched_window and event.type() == QEvent.Type.Close:
             self.shutdown()
         return False
 
     def shutdown(self) -> None:
-        """Stop a running take and save it to its session (the window closes or the app quits)."""
+        """Stop a level check, stop a running take and save it to its session (the window closes
+        or the app quits)."""
+        self.level_check.stop()
         self._timer.stop()
         recorder, self.recorder = self.recorder, None
         if recorder is None:
