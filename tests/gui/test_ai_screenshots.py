@@ -1,20 +1,15 @@
 """End to end through the main window (issue 4 "Done when"): a model runs on the real brain MRI
 and on a real ICBHI recording, with saliency overlays, and the screenshots are saved.
 
-- ``ai_scan_overlay.png``: visits entered in the Cognitive scores panel, the MCI model run from
-  the Models panel on the open MRI, its Grad-CAM over the scan in three planes when the package
-  validated it (else the Results panel says why there is none), the Results panel.
-- ``ai_scan_overlay_test_package.png``: the Grad-CAM overlay in three planes from a test package
-  that offers it (random weights: the map shows the display, not a finding).
+- ``ai_scan_overlay.png``: visits entered in the Cognitive scores panel, the bundled mci-fusion
+  model run from the Models panel on the open MRI, its Grad-CAM (validated by the package's
+  sanity checks) over the scan in three planes with the top regions named, the Results panel.
 - ``ai_mci_preprocessing.png``: the MCI model's brain mask and input box on the same MRI.
-- ``ai_audio_saliency.png``: the respiratory model on a recording with wheezes: per-cycle results
-  over the recording's log-mel spectrogram, and its saliency map when the package validated a
-  method (else the panel says why there is none).
+- ``ai_audio_saliency.png``: the bundled respiratory-cycles model on a recording with wheezes:
+  per-cycle results over the recording's log-mel spectrogram, its validated saliency map over
+  it, and each abnormal cycle's evidence named in time (s) and frequency (Hz).
 - ``ai_audio_saliency_test_package.png``: the same display with a test package that offers
-  Grad-CAM, so the spectrogram overlay itself is shown and checked.
-
-The bundled packages (``models/mci-fusion``, ``models/respiratory-cycles``) are used once they
-are committed; until then tiny test packages with the same inputs and labels.
+  Grad-CAM, whose map covers the whole recording (axes and extent checked).
 """
 
 from __future__ import annotations
@@ -23,13 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from ai_test_packages import (
-    REPO,
-    bundled_or_test,
-    install_test_package,
-    mci_manifest,
-    respiratory_manifest,
-)
+from ai_test_packages import REPO, install_test_package, respiratory_manifest
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtGui import QImage
 
@@ -41,7 +30,16 @@ from stethoscan.records.patient_store import PatientStore
 
 OUT = REPO / "test-artifacts" / "screenshots"
 pytestmark = pytest.mark.slow
+REGION_IN_WORDS = r"\d+\.\d\d-\d+\.\d\d s, \d+-\d+ Hz"  # e.g. "3.20-3.90 s, 300-450 Hz"
 VISITS = (("2019-04-02", "29", "27", 0.0), ("2021-05-11", "27", "24", 0.5), ("2023-06-20", "24", "20", 0.5))
+
+
+def bundled_validated(name: str) -> list[str]:
+    """The saliency methods the bundled package's own sanity checks validated."""
+    import tomllib
+
+    manifest = tomllib.loads((REPO / "models" / name / "manifest.toml").read_text("utf-8"))
+    return manifest["saliency"]["validated_methods"]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -149,11 +147,10 @@ def show_map_in_three_planes(window, qtbot, saved) -> None:
     results.opacity_slider.setValue(60)
 
 
-def test_mci_model_on_the_real_brain_mri_in_three_planes(window, qtbot, shared_data, tmp_path):
-    """The bundled model (``ai_scan_overlay.png``: its Grad-CAM when the package validated it,
-    else the reason in words), a test package offering Grad-CAM (``ai_scan_overlay_test_package.png``:
-    the overlay itself, inside the brain) and the preprocessing (``ai_mci_preprocessing.png``)."""
-    bundled = bundled_or_test(tmp_path, "mci-fusion", mci_manifest())
+def test_mci_model_on_the_real_brain_mri_in_three_planes(window, qtbot, shared_data):
+    """The bundled model with its validated Grad-CAM in three planes and the top regions named
+    (``ai_scan_overlay.png``), and the preprocessing (``ai_mci_preprocessing.png``)."""
+    assert "gradcam" in bundled_validated("mci-fusion")
     context, viewer = window.context, window.scan_viewer
     with qtbot.waitSignal(viewer.loading_state, timeout=90000,
                           check_params_cb=lambda state: state in ("loaded", "failed")) as loaded:
@@ -163,7 +160,7 @@ def test_mci_model_on_the_real_brain_mri_in_three_planes(window, qtbot, shared_d
     enter_visits(window, qtbot)  # a clinician enters the visits, then runs the model
     viewer.actions_["three_plane"].setChecked(True)
 
-    models, saved = run_selected(window, qtbot, bundled, "gradcam")
+    models, saved = run_selected(window, qtbot, "mci-fusion", "gradcam")
     p = saved.prediction
     assert p.inputs_used == ["scan", "clinical_scores"] and set(p.contributions) == set(p.inputs_used)
     assert context.store.list_results(context.session_id)[-1]["id"] == saved.result_id
@@ -171,22 +168,14 @@ def test_mci_model_on_the_real_brain_mri_in_three_planes(window, qtbot, shared_d
     qtbot.waitUntil(lambda: results.shown is saved, timeout=5000)
     assert "Not for diagnostic use" in results.disclaimer.text()
     assert sum(results.bars.shown_percentages) == 100 and len(results.bars.bars) == 3
-    if p.saliency is not None:
-        assert p.saliency_method == "gradcam" and p.saliency.shape == volume.shape
-        show_map_in_three_planes(window, qtbot, saved)
-    else:  # the package validated no method: no map is drawn, and the panel says why
-        assert "saliency" not in viewer.state.overlays
-        assert "No explanation map" in results.method_label.text()
-    save(window, qtbot, "ai_scan_overlay.png")
-
-    maps = [p] if p.saliency is not None else []
-    if bundled != mci_manifest()["model"]["name"]:
-        test_name = install_test_package(tmp_path, mci_manifest()).name
-        models, saved = run_selected(window, qtbot, test_name, "gradcam")
-        assert saved.prediction.saliency.shape == volume.shape
-        show_map_in_three_planes(window, qtbot, saved)
-        maps.append(saved.prediction)
-    with_map = save(window, qtbot, "ai_scan_overlay_test_package.png")
+    assert p.saliency_method == "gradcam" and p.saliency.shape == volume.shape
+    assert not any("sanity checks" in w for w in p.warnings)
+    show_map_in_three_planes(window, qtbot, saved)
+    assert "Grad-CAM" in results.method_label.text()
+    assert len(p.saliency_regions) >= 2 and all("region, slices" in r for r in p.saliency_regions)
+    assert all(r in results.regions_label.text() for r in p.saliency_regions)
+    with_map = save(window, qtbot, "ai_scan_overlay.png")
+    maps = [p]
 
     # the preprocessing overlays; every map lies inside the brain mask the preprocessing found
     models.preprocessing_box.setChecked(True)
@@ -235,15 +224,27 @@ def run_on_icbhi_recording(window, qtbot, data: Path, name: str, screenshot: str
     return p, results
 
 
-def test_bundled_respiratory_model_on_a_real_recording(window, qtbot, shared_data, tmp_path):
-    name = bundled_or_test(tmp_path, "respiratory-cycles", respiratory_manifest())
-    p, results = run_on_icbhi_recording(window, qtbot, shared_data, name, "ai_audio_saliency.png")
-    if p.saliency is not None:  # a validated method located the abnormal cycles' evidence
-        assert results.spectrogram.overlay.image.shape == p.saliency.shape
-        assert p.saliency_regions[0] in results.regions_label.text()
-    else:  # no validated method, or no abnormal cycle: said in words, never a silent gap
-        assert "No map" in results.method_label.text() or "No explanation map" in results.method_label.text()
-        assert results.spectrogram.overlay.image is None
+def test_bundled_respiratory_model_on_a_real_recording(window, qtbot, shared_data):
+    """The bundled model's validated map over the spectrogram, each abnormal cycle's evidence
+    named in time (s) and frequency (Hz) (``ai_audio_saliency.png``)."""
+    import re
+
+    validated = bundled_validated("respiratory-cycles")
+    assert validated
+    p, results = run_on_icbhi_recording(window, qtbot, shared_data, "respiratory-cycles",
+                                        "ai_audio_saliency.png")
+    assert p.saliency_method in validated
+    assert results.spectrogram.overlay.image.shape == p.saliency.shape
+    assert results.spectrogram.overlay.isVisible()
+    assert p.saliency_regions and p.saliency_regions[0] in results.regions_label.text()
+    assert all(re.fullmatch(REGION_IN_WORDS, r) for r in p.saliency_regions), p.saliency_regions
+    abnormal = [c for c in p.details["cycles"] if c["label"] != "normal"]
+    assert abnormal  # recording 103 holds wheezes (data README)
+    for cycle in abnormal:  # the sentence names where the evidence is, not the loudest sound
+        assert re.search(r"evidence at " + REGION_IN_WORDS, cycle["evidence"]), cycle
+        assert "not located" not in cycle["evidence"]
+    table = [results.cycles_table.item(row, 3).text() for row in range(results.cycles_table.rowCount())]
+    assert any(re.search(REGION_IN_WORDS, text) for text in table)
 
 
 def test_spectrogram_saliency_over_a_real_recording(window, qtbot, shared_data, tmp_path):

@@ -231,3 +231,19 @@ def test_history_holds_every_session_of_the_patient_and_no_one_elses(context):
     rows = patient_result_rows(store, me.id)
     assert [r["id"] for r in rows] == [ids[2], ids[0]]
     assert [r["id"] for r in patient_result_rows(store, other.id)] == [ids[1]]
+
+
+def test_single_frame_peaks_stay_visible_on_a_long_recording():
+    """The drawn map widens each value over a few frames (1/250 of the recording); the peak keeps
+    its place and value and the stored map is unchanged."""
+    from stethoscan.gui.models.spectrogram_saliency import visible_map
+
+    saliency = np.zeros((48, 1000), np.float32)
+    saliency[20, 400] = 1.0
+    saliency[30, 700] = 0.4
+    shown = visible_map(saliency)
+    assert shown.shape == saliency.shape and saliency.sum() == pytest.approx(1.4)
+    assert np.flatnonzero(shown[20]).tolist() == [398, 399, 400, 401, 402]
+    assert shown[30, 698:703].tolist() == [pytest.approx(0.4)] * 5 and shown.max() == 1.0
+    assert (shown[[20, 30]] > 0).sum() == 10 and not shown[19].any()
+    assert np.array_equal(visible_map(saliency[:, :200]), saliency[:, :200])  # short: as it is

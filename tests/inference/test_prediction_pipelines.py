@@ -61,3 +61,17 @@ def test_every_registered_pipeline_has_run():
         except ModelPackageError:
             continue  # written by another module, not installed in this checkout
         assert callable(module.run)
+
+
+def test_single_frame_evidence_is_named_with_its_own_width():
+    """A one-frame, one-band peak (a crackle; a pixel of Integrated Gradients) is not named as
+    "4.02-4.02 s, 182-182 Hz" but with the frame's and band's own extent."""
+    from stethoscan.inference.saliency.regions import describe_regions
+
+    saliency = np.zeros((4, 10), np.float32)
+    saliency[2, 5] = 1.0
+    axes = {"times_s": np.arange(10) * 0.02, "frequencies_hz": [100.0, 200.0, 300.0, 500.0]}
+    assert describe_regions(saliency, "spectrogram", axes) == ["0.09-0.11 s, 250-400 Hz"]
+    saliency[:] = 0.0
+    saliency[0, 0] = 1.0  # nothing before the first frame or band
+    assert describe_regions(saliency, "spectrogram", axes) == ["0.00-0.01 s, 100-150 Hz"]

@@ -284,13 +284,13 @@ tissue moved > 0.5 mm by the atrophy fields, 2 mm tolerance) in **{pointing:.0%}
 (chance: {chance_brain:.0%} of the brain, {chance_grid:.0%} of the box). On {subset} of them
 (the program's sanity checks, Adebayo et al. 2018): the Spearman rank correlation inside the
 brain between the trained model's Grad-CAM maps and those of the same network with all weights
-re-initialized (3 re-initializations) is {rank_corr:.2f} (the method must stay below
-{max_rank_corr}); deleting the most salient voxels first gives {deletion_ratio:.2f} x the
-deletion-curve area of a random order (at most 0.5 allowed). {validated}.
+re-initialized (3 times) is {rank_corr:.2f} (must stay below {max_rank_corr}); deleting the most
+salient voxels first gives {deletion_ratio:.2f} x the deletion-curve area of a random order (at
+most 0.5 allowed). {validated}.
 
 Read the map with care: networks with random weights also put their Grad-CAM peak on the atrophy
-mask in {random_pointing:.0%} of these brains (a peak placed at random would hit it, with the same
-2 mm tolerance, in {chance_subset:.0%} of cases). The atrophy lies in the most conspicuous structures of a T1 brain (ventricles and
+mask in {random_pointing:.0%} of these brains (a peak placed at random: {chance_subset:.0%}, same
+tolerance). The atrophy lies in the most conspicuous structures of a T1 brain (ventricles and
 CSF-filled medial temporal regions, the strongest contrast), where any convolutional network's
 activations tend to peak. So the peak's location alone is weaker evidence than the pointing game
 suggests; what shows that the map comes from what the model learned is how little its voxel

@@ -54,6 +54,18 @@ def hz_ticks(frequencies_hz: np.ndarray) -> list[tuple[float, str]]:
     return ticks
 
 
+def visible_map(saliency: np.ndarray, frames_per_mark: int = 250) -> np.ndarray:
+    """The map as drawn: each value widened in time to its running maximum over about 1/250 of
+    the frames, so that a single-frame peak (a crackle, or a pixel-level Integrated Gradients
+    attribution) stays visible when a long recording is shown in a few hundred pixels. Peaks keep
+    their position and value; the map itself (``self.saliency``) is unchanged."""
+    from scipy import ndimage
+
+    data = np.ascontiguousarray(saliency, dtype=np.float32)
+    width = 2 * (data.shape[-1] // (2 * frames_per_mark)) + 1
+    return ndimage.maximum_filter(data, size=(1, width)) if width > 1 else data
+
+
 def _frame_rect(times_s: np.ndarray, rows: int) -> QRectF:
     times = np.asarray(times_s, dtype=float)
     step = float(times[1] - times[0]) if times.size > 1 else 0.02
@@ -114,7 +126,7 @@ class SpectrogramSaliencyView(QWidget):
         if saliency is None or times.size == 0:
             self.overlay.clear()
             return
-        self.overlay.setImage(np.ascontiguousarray(saliency, dtype=np.float32), autoLevels=False,
+        self.overlay.setImage(visible_map(saliency), autoLevels=False,
                               levels=(0.0, max(float(saliency.max()), 1e-6)))  # fmt: skip
         self.overlay.setRect(_frame_rect(times[: saliency.shape[1]], saliency.shape[0]))
 

@@ -92,8 +92,15 @@ def _span(low: int, high: int) -> str:
 
 
 def _axis_span(values: Sequence[float], low: int, high: int) -> tuple[float, float]:
+    """Axis values of the first and last sample; a single sample (one frame, one mel band) is
+    given its own width: half the distance to each neighbour (none before the first sample)."""
     values = np.asarray(values, dtype=float)
-    return float(values[low]), float(values[min(high, len(values) - 1)])
+    high = min(high, len(values) - 1)
+    if low != high or len(values) < 2:
+        return float(values[low]), float(values[high])
+    before = values[low] - values[low - 1] if low > 0 else 0.0
+    after = values[low + 1] - values[low] if low + 1 < len(values) else values[low] - values[low - 1]
+    return float(values[low] - before / 2), float(values[low] + after / 2)
 
 
 def _position_words(centroid: Sequence[float], shape: Sequence[int]) -> str:
