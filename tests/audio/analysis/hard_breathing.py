@@ -5,7 +5,8 @@ recordings (ICBHI 2017 sample: a Meditron, a Littmann Classic II SE and two Litt
 recordings), not those recordings themselves:
 
 - irregular breathing: cycle lengths with a coefficient of variation of 10-30 %, and now and
-  then a long end-expiratory pause (a cycle 1.5-2.5 times the usual one);
+  then a long end-expiratory pause (a cycle 1.5-2.5 times the usual one); breath-to-breath
+  loudness varying by up to 6 dB (SD), so quiet breaths follow loud ones;
 - expiration from loud to inaudible, inspiration faint (a diffuse noise 10-20 dB above the
   floor);
 - loud, intermittent harmonic bursts during expiration (grunting, rhonchi, phonation:
@@ -56,30 +57,36 @@ def _band_rms(x: np.ndarray, rate_hz: int, low_hz: float = 150.0, high_hz: float
 
 
 def _cycle_lengths(rng: np.random.Generator, duration_s: float) -> list[float]:
+    """Cycle lengths (s) filling ``duration_s``, the first three within 85 % of it."""
     base = 60.0 / rng.uniform(12.0, 36.0)
     cv = rng.uniform(0.10, 0.30)
-    lengths: list[float] = []
-    while sum(lengths) < duration_s + base:
-        length = base * float(np.exp(rng.normal(0.0, cv)))
-        if rng.random() < 0.12:
-            length *= rng.uniform(1.5, 2.5)  # a long end-expiratory pause
-        lengths.append(float(np.clip(length, 1.0, 10.0)))
-    return lengths
+    while True:
+        lengths: list[float] = []
+        while sum(lengths) < duration_s + base:
+            length = base * float(np.exp(rng.normal(0.0, cv)))
+            if rng.random() < 0.12:
+                length *= rng.uniform(1.5, 2.5)  # a long end-expiratory pause
+            lengths.append(float(np.clip(length, 1.0, 10.0)))
+        if sum(lengths[:3]) <= 0.85 * duration_s:  # three whole cycles at least
+            return lengths
 
 
 def _breath_amplitude(rng, starts, lengths, n, rate_hz, exp_gain):
     """Sample-wise breath-sound amplitude: inspiration hump, expiration hump, pause."""
     amp = np.zeros(n)
     usual = float(np.median(lengths))
+    spread_db = rng.uniform(0.0, 6.0)  # breath-to-breath loudness (tidal volume) varies
     for start, length in zip(starts, lengths, strict=True):
         active = min(length, 1.1 * usual) * rng.uniform(0.75, 0.95)  # the rest is a pause
+        loudness = 10 ** (rng.normal(0.0, spread_db) / 20.0)
         t_insp = active / (1.0 + rng.uniform(1.2, 2.5))
         t_exp = active - t_insp
         for t0, dur, gain in ((start, t_insp, 1.0), (start + t_insp, t_exp, exp_gain)):
             a = int(t0 * rate_hz)
             m = max(min(int(dur * rate_hz), n - a), 0)
             if m:
-                amp[a : a + m] += gain * rng.uniform(0.7, 1.3) * np.sin(np.pi * np.arange(m) / m)
+                hump = np.sin(np.pi * np.arange(m) / m)
+                amp[a : a + m] += loudness * gain * rng.uniform(0.7, 1.3) * hump
     return amp
 
 
@@ -136,8 +143,8 @@ def hard_recording(rng: np.random.Generator, duration_s: float = 20.0,
                    rate_hz: int = RATE_HZ) -> HardRecording:
     """One recording with irregular cycles, loud heart sounds and (often) expiratory bursts."""
     n = int(duration_s * rate_hz)
-    lead = rng.uniform(0.0, 1.5)
     lengths = _cycle_lengths(rng, duration_s)
+    lead = rng.uniform(0.0, min(1.5, duration_s - sum(lengths[:3])))
     starts = list(lead + np.concatenate([[0.0], np.cumsum(lengths)[:-1]]))
     exp_gain = float(rng.choice([rng.uniform(0.0, 0.1), rng.uniform(0.2, 0.5), rng.uniform(0.5, 0.9)]))
     amp = _breath_amplitude(rng, starts, lengths, n, rate_hz, exp_gain)

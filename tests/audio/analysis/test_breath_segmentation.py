@@ -151,26 +151,27 @@ def test_realistic_synthetic_recordings():
 
 
 def test_hard_synthetic_recordings():
-    """Irregular cycles, long pauses, loud heart sounds, expiratory harmonic bursts (24 of them).
+    """Irregular cycles, long pauses, breath-to-breath loudness, loud heart sounds, expiratory
+    harmonic bursts (40 recordings; see ``hard_breathing``).
 
-    What made the segmentation fail on real stethoscope recordings, in general terms (see
-    ``hard_breathing``). Measured when written (seed 2026): 71 % within 3 breaths/min, mean
-    boundary F1 0.88; the previous method (period from the autocorrelation alone, minima
-    rewarded for depth) scored 42 % and 0.78 on the same recordings, and on two development
-    sets (seeds 7 and 11) 53 % / 0.77 and 50 % / 0.79 against 87 % / 0.89 and 80 % / 0.89 now.
+    What made the segmentation fail on real stethoscope recordings, in general terms. Measured
+    when written (seed 2026): 88 % within 3 breaths/min, median error 0.2, mean boundary F1
+    0.91; the previous method (period from the autocorrelation alone, minima rewarded for
+    depth) scored 62 %, 1.4 and 0.85 on the same recordings, and on two development sets of 30
+    (seeds 7 and 11) 40 % / 0.78 and 37 % / 0.76 against 73 % / 0.90 and 60 % / 0.86 now.
     """
     from hard_breathing import hard_set  # tests/audio/analysis: pytest puts it on sys.path
 
     errors, f1s = [], []
-    for rec in hard_set(24, seed=2026):
+    for rec in hard_set(40, seed=2026):
         pre = preprocess(rec.samples, rec.rate_hz, "breath")
         seg = segment_breathing(pre.samples, pre.rate_hz)
         errors.append(abs(seg.rate_bpm - rec.rate_bpm) if np.isfinite(seg.rate_bpm) else np.inf)
         f1s.append(boundary_f1(_boundaries(seg.cycles), _boundaries(rec.cycles)))
     print({"within_3_bpm": np.mean(np.asarray(errors) <= 3.0), "mean_f1": np.mean(f1s)})
-    assert np.mean(np.asarray(errors) <= 3.0) >= 0.65
-    assert np.median(errors) <= 1.5
-    assert np.mean(f1s) >= 0.85
+    assert np.mean(np.asarray(errors) <= 3.0) >= 0.78
+    assert np.median(errors) <= 1.0
+    assert np.mean(f1s) >= 0.88
 
 
 @pytest.mark.real_data
@@ -185,7 +186,10 @@ def test_icbhi_rate_and_boundary_f1_are_recorded(shared_data, tmp_path):
     (mean 0.62). The previous method: errors 0.5, 4.3, 6.5, 19.9, F1 0.87, 0.67, 0.00, 0.67
     (mean 0.55). A first revision that also eroded loud stretches (10th-percentile opening)
     scored better on the hard synthetic set but worse here (errors 13.4, 3.5, 3.6, 14.8, mean
-    F1 0.32) and was dropped. KNOWN GAP: 104 Ll's rate is still about half the expert's (its
+    F1 0.32) and was dropped; so was a third (64 ms frames, the lower quartile of the FFT bins
+    in each sub-band, to see between the harmonics of voiced bursts): slightly better on the
+    hard set's recordings with bursts, worse here (errors 3.0, 4.5, 3.2, 15.0, mean F1 0.49).
+    KNOWN GAP: 104 Ll's rate is still about half the expert's (its
     expirations carry loud voiced bursts that split and merge cycles); 104 Al's boundaries
     are mostly off. The issue's 3 breaths/min on every file does NOT hold; this asserts what does.
     """
