@@ -22,7 +22,7 @@ Method, in three steps, none tuned to particular recordings:
    less a fixed cost, and pays for its log-ratio to the period. A dip inside a long pause, or
    the shallower dip between inspiration and expiration, rarely pays for the cycle it would add;
    a missed pause costs one long interval, not the whole chain. Each cycle starts at the sound
-   onset after its pause. The rate is 60 / mean interval of the chain (count of cycles per
+   onset after its pause: where the first real rise (to half the cycle's loudness) begins. The rate is 60 / mean interval of the chain (count of cycles per
    time, as a clinician counts), or 60 / period when fewer than two cycles were found.
 
 Inspiration versus expiration: at the chest wall, inspiratory sounds are louder than expiratory
@@ -245,11 +245,13 @@ def chain_period(env: np.ndarray, hop_s: float = HOP_S) -> float:
 
 
 def _onset(env: np.ndarray, trough: int, stop: int) -> int:
-    """First frame after ``trough`` where the envelope has risen ONSET_FRACTION of the way up."""
+    """Start of the first real rise after ``trough``: the last frame still below ONSET_FRACTION
+    of the way up before the envelope first passes half way (a long pause's ripples are not it)."""
     peak = trough + int(np.argmax(env[trough:stop])) if stop > trough else trough
-    level = env[trough] + ONSET_FRACTION * (env[peak] - env[trough])
-    rising = np.flatnonzero(env[trough : peak + 1] >= level)
-    return trough + int(rising[0]) if rising.size else trough
+    rise = env[peak] - env[trough]
+    half = trough + int(np.argmax(env[trough : peak + 1] >= env[trough] + 0.5 * rise))
+    below = np.flatnonzero(env[trough : half + 1] < env[trough] + ONSET_FRACTION * rise)
+    return trough + int(below[-1]) + 1 if below.size else trough
 
 
 def label_bursts(peak_levels_db: list[float]) -> list[str]:
