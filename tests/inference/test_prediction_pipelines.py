@@ -75,3 +75,29 @@ def test_single_frame_evidence_is_named_with_its_own_width():
     saliency[:] = 0.0
     saliency[0, 0] = 1.0  # nothing before the first frame or band
     assert describe_regions(saliency, "spectrogram", axes) == ["0.00-0.01 s, 100-150 Hz"]
+
+
+def test_bundled_respiratory_evidence_says_why_it_is_or_is_not_located():
+    """The bundled package validates a method, so "auto" locates each abnormal cycle's evidence
+    in s and Hz; asking for no map, or for a method that did not pass, is said as such (not as
+    "no method passed")."""
+    import re
+
+    from stethoscan.audio.analysis.synthetic_sounds import synth_breathing
+    from stethoscan.workflows import respiratory_prediction as rp
+
+    model = rp._load("respiratory-cycles")
+    assert model.validated_saliency_methods
+    breath, _, _ = synth_breathing(12.0, 4000, seed=1)
+    clip = AudioClip(breath[:, None], 4000, source="synthetic")
+    segments = [(0.5, 3.5), (4.0, 7.0)]
+    failed = next(m for m in ("gradcam", "occlusion", "ig")
+                  if m not in model.validated_saliency_methods)  # fmt: skip
+    for wanted, expected in (("auto", r"evidence at \d+\.\d\d-\d+\.\d\d s, \d+-\d+ Hz$"),
+                             ("none", r"\(no explanation map was asked for, so "),
+                             (failed, r"did not pass its checks for this model, so ")):  # fmt: skip
+        cycles = rp.predict_cycles(clip, segments, model=model, saliency=wanted)
+        abnormal = [c for c in cycles if c["label"] != "normal"]
+        assert abnormal, cycles
+        for cycle in abnormal:
+            assert re.search(expected, cycle["evidence"]), (wanted, cycle["evidence"])

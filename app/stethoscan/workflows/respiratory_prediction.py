@@ -106,9 +106,11 @@ def cycle_saliency(model, patches: np.ndarray, offsets_s: list[float], duration_
     return folded
 
 
-def evidence_sentence(label: str, region: str | None, loudest: str | None = None) -> str:
+def evidence_sentence(label: str, region: str | None, loudest: str | None = None,
+                      why_not: str = "no saliency method passed its checks") -> str:
     """E.g. "wheeze evidence at 3.20-3.90 s, 300-450 Hz" (from a validated saliency map); without
-    one, the loudest sound above the background is named instead, and said to be only that."""
+    one, the loudest sound above the background is named instead, and said to be only that;
+    ``why_not`` says why the model's evidence is not located."""
     if label == "normal":
         return "no crackle or wheeze evidence"
     what = EVIDENCE_NAMES.get(label, label)
@@ -116,8 +118,22 @@ def evidence_sentence(label: str, region: str | None, loudest: str | None = None
         return f"{what} evidence at {region}"
     if loudest:
         return (f"{what}; loudest sound above the background at {loudest} "
-                "(no saliency method passed its checks, so the model's evidence is not located)")  # fmt: skip
-    return f"{what} (no saliency method passed its checks, so the evidence is not located)"
+                f"({why_not}, so the model's evidence is not located)")  # fmt: skip
+    return f"{what} ({why_not}, so the evidence is not located)"
+
+
+def _why_not_located(model, wanted: str | None, method: str | None) -> str:
+    """Why a cycle's evidence has no map: not asked for, the method not validated, or none."""
+    from stethoscan.inference.saliency import METHOD_TITLES
+    from stethoscan.inference.saliency.compute import offered_methods
+
+    if wanted == "none":
+        return "no explanation map was asked for"
+    if method is not None:
+        return f"the {METHOD_TITLES.get(method, method)} map found no region above half its peak"
+    if wanted not in (None, "auto") and offered_methods(model):
+        return f"{METHOD_TITLES.get(wanted, wanted)} did not pass its checks for this model"
+    return "no saliency method passed its checks"
 
 
 def loudest_region(patches: np.ndarray, offsets_s: list[float], duration_s: float,
@@ -186,7 +202,9 @@ def predict_cycles(clip: AudioClip, segments=None, task=None, model: Any = None,
             "index": index, "start_s": round(start, 3), "end_s": round(end, 3),
             "label": labels[top], "probability": round(float(probs[top]), 4),
             "probabilities": {lab: round(float(p), 4) for lab, p in zip(labels, probs, strict=True)},
-            "evidence": evidence_sentence(labels[top], region, loudest), "segmentation": source,
+            "evidence": evidence_sentence(labels[top], region, loudest,
+                                          _why_not_located(model, saliency, method)),
+            "segmentation": source,
             "saliency_method": method if region else None,
             "disclaimer": model.manifest.disclaimer,
             "synthetic_training_data": bool(model.manifest.model.synthetic_training_data),
