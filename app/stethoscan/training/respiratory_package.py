@@ -153,6 +153,10 @@ def _saliency_section(saliency: dict[str, Any]) -> str:
 
     validated = saliency.get("validated_methods", [])
     checks = {m: c for m, c in saliency.get("checks", {}).items() if isinstance(c, dict)}
+    if not checks:
+        note = saliency.get("checks", {}).get("note", "no held-out samples with known events")
+        return (f"No saliency sanity checks were run ({note}), so no saliency method is offered; "
+                "a cycle's sentence names the loudest sound above the background instead.")
     lines = [
         f"Checked on {saliency.get('checks', {}).get('samples', 'n/a')} held-out synthetic "
         "windows with a known wheeze or crackle box, correctly classified: pointing game (the "
