@@ -7,8 +7,8 @@ Method, in three steps, none tuned to particular recordings:
    log-spaced sub-bands; each sub-band's log energy (dB, 20 ms frames) is referred to its own
    median, and the envelope is the MEDIAN over sub-bands. A wheeze (one tone and its harmonics)
    or the upper tail of heart sounds raises only one or two sub-bands and barely moves it.
-   A running median over 0.4 s then removes short transients (heart sounds, crackles, contact
-   clicks, each < 0.15 s) and a running mean smooths what is left.
+   A running 25th percentile over 0.5 s then removes short transients (heart sounds, crackles,
+   contact clicks, each < 0.15 s) and a running mean smooths what is left.
 2. Period. Real breathing is irregular (cycle lengths vary by 10-30 %, with now and then a long
    pause): the envelope's autocorrelation is then smeared and its highest peak is often two or
    three cycles. Each candidate period (25 log-spaced, 6-60 breaths/min) is therefore scored by
