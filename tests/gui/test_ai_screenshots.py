@@ -34,12 +34,22 @@ REGION_IN_WORDS = r"\d+\.\d\d-\d+\.\d\d s, \d+-\d+ Hz"  # e.g. "3.20-3.90 s, 300
 VISITS = (("2019-04-02", "29", "27", 0.0), ("2021-05-11", "27", "24", 0.5), ("2023-06-20", "24", "20", 0.5))
 
 
-def bundled_validated(name: str) -> list[str]:
-    """The saliency methods the bundled package's own sanity checks validated."""
+def bundled_saliency(name: str) -> dict:
+    """The bundled package's ``[saliency]`` table (validated methods, check figures)."""
     import tomllib
 
-    manifest = tomllib.loads((REPO / "models" / name / "manifest.toml").read_text("utf-8"))
-    return manifest["saliency"]["validated_methods"]
+    return tomllib.loads((REPO / "models" / name / "manifest.toml").read_text("utf-8"))["saliency"]
+
+
+def bundled_validated(name: str) -> list[str]:
+    """The saliency methods the bundled package's own sanity checks validated."""
+    return bundled_saliency(name)["validated_methods"]
+
+
+def random_hit_rate(name: str, method: str) -> float:
+    """How often networks with random weights hit the evidence in the package's checks."""
+    checks = bundled_saliency(name)["checks"][method]
+    return checks.get("subset_checks", checks)["randomized_pointing_game"]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -174,6 +184,9 @@ def test_mci_model_on_the_real_brain_mri_in_three_planes(window, qtbot, shared_d
     assert "Grad-CAM" in results.method_label.text()
     assert len(p.saliency_regions) >= 2 and all("region, slices" in r for r in p.saliency_regions)
     assert all(r in results.regions_label.text() for r in p.saliency_regions)
+    # random networks also hit the atrophy in the checks: the panel says so, with the figures
+    assert results.caution_label.isVisible() and "random weights" in results.caution_label.text()
+    assert f"{random_hit_rate('mci-fusion', 'gradcam'):.0%}" in results.caution_label.text()
     with_map = save(window, qtbot, "ai_scan_overlay.png")
     maps = [p]
 
@@ -243,6 +256,8 @@ def test_bundled_respiratory_model_on_a_real_recording(window, qtbot, shared_dat
     for cycle in abnormal:  # the sentence names where the evidence is, not the loudest sound
         assert re.search(r"evidence at " + REGION_IN_WORDS, cycle["evidence"]), cycle
         assert "not located" not in cycle["evidence"]
+    rate = f"{random_hit_rate('respiratory-cycles', p.saliency_method):.0%}"
+    assert results.caution_label.isVisible() and rate in results.caution_label.text()
     table = [results.cycles_table.item(row, 3).text() for row in range(results.cycles_table.rowCount())]
     assert any(re.search(REGION_IN_WORDS, text) for text in table)
 

@@ -247,3 +247,16 @@ def test_single_frame_peaks_stay_visible_on_a_long_recording():
     assert shown[30, 698:703].tolist() == [pytest.approx(0.4)] * 5 and shown.max() == 1.0
     assert (shown[[20, 30]] > 0).sum() == 10 and not shown[19].any()
     assert np.array_equal(visible_map(saliency[:, :200]), saliency[:, :200])  # short: as it is
+
+
+def test_caution_when_random_networks_also_hit_the_evidence():
+    """Said only when random networks hit the evidence clearly more often than chance."""
+    from stethoscan.gui.models.saliency_caution import random_network_caution
+
+    mci = {"gradcam": {"pointing_game": 0.98, "subset_checks": {"randomized_pointing_game": 0.75,
+                                                                "chance": 0.03}}}  # fmt: skip
+    text = random_network_caution(mci, "gradcam")
+    assert "75%" in text and "3%" in text and "random weights" in text
+    flat = {"ig": {"randomized_pointing_game": 0.2, "chance": 0.17}}
+    assert random_network_caution(flat, "ig") == ""
+    assert random_network_caution(flat, "gradcam") == ""

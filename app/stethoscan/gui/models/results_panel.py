@@ -38,6 +38,7 @@ from stethoscan.gui.models.prediction_request import (
     prediction_from_row,
 )
 from stethoscan.gui.models.probability_bars import ContributionBars, ProbabilityBars
+from stethoscan.gui.models.saliency_caution import caution_for
 from stethoscan.gui.models.scan_saliency import map_on_volume_grid
 
 OVERLAY_NAME = "saliency"
@@ -127,6 +128,7 @@ class ResultsPanel(QWidget):
         self.contributions = ContributionBars()
         self.method_label = _label()
         self.regions_label = _label()
+        self.caution_label = _label("", "overlayNote")
         self.overlay_box = QCheckBox("Show the map")
         self.overlay_box.setChecked(True)
         self.opacity_slider = QSlider(Qt.Orientation.Horizontal)
@@ -183,6 +185,7 @@ class ResultsPanel(QWidget):
         layout.addWidget(self._section("explanation", "Why: where the model looked"))
         layout.addWidget(self.method_label)
         layout.addWidget(self.regions_label)
+        layout.addWidget(self.caution_label)
         self.controls_widget = QWidget()
         self.controls_widget.setLayout(controls)
         controls.setContentsMargins(0, 0, 0, 0)
@@ -227,7 +230,7 @@ class ResultsPanel(QWidget):
             for widget in (self.disclaimer, self.certainty_label, self.synthetic_label, self.warnings_label,
                            self.sections["inputs"], self.inputs_label, self.contributions,
                            self.sections["explanation"], self.method_label, self.regions_label,
-                           self.controls_widget, self.overlay_note, self.sections["cycles"],
+                           self.caution_label, self.controls_widget, self.overlay_note, self.sections["cycles"],
                            self.cycles_table):  # fmt: skip
                 widget.setVisible(False)
             if self.spectrogram is not None:
@@ -295,6 +298,9 @@ class ResultsPanel(QWidget):
         regions = "".join(f"<li>{r}</li>" for r in p.saliency_regions)
         self.regions_label.setText(f"<ul style='margin-left:-20px'>{regions}</ul>" if regions else "")
         self.regions_label.setVisible(bool(regions))
+        caution = caution_for(p.model_name, p.saliency_method) if has_map else ""
+        self.caution_label.setText(caution)
+        self.caution_label.setVisible(bool(caution))
         self.controls_widget.setVisible(has_map)
         self.overlay_note.setVisible(False)
         audio = self._recording_shown(p)
