@@ -15,6 +15,14 @@ recordings), not those recordings themselves:
 - heart sounds at 60-140 beats/min whose S1/S2 carry a sharp broadband onset (energy up to
   300-600 Hz), 0-20 dB above the breath sound in the 150-1000 Hz band.
 
+With ``alternating=True`` (a separate set; the default recordings are unchanged) deep and
+shallow breaths alternate (every other breath 4-14 dB quieter), so that loudness alone cannot
+tell "loud breath + quiet breath" from "inspiration + quieter expiration", and expiration is
+spectrally duller than inspiration: an extra 0-8 dB/octave roll-off above a 150-300 Hz corner
+(0 included: sometimes no difference). At the chest wall inspiratory sounds carry relatively
+more energy above ~200 Hz than expiratory ones (Pasterkamp et al. 1997, Am J Respir Crit Care
+Med 156: 974-987; Gavriely et al. 1995), by amounts that vary widely between subjects.
+
 Breath sound, stethoscope response and room noise come from the training synthesis
 (``stethoscan.training.respiratory_synthesis``), used here as building blocks only.
 """
@@ -71,23 +79,38 @@ def _cycle_lengths(rng: np.random.Generator, duration_s: float) -> list[float]:
             return lengths
 
 
-def _breath_amplitude(rng, starts, lengths, n, rate_hz, exp_gain):
-    """Sample-wise breath-sound amplitude: inspiration hump, expiration hump, pause."""
-    amp = np.zeros(n)
+def _breath_amplitude(rng, starts, lengths, n, rate_hz, exp_gain, alternate_db=0.0):
+    """Sample-wise breath-sound amplitudes (inspiration, expiration): two humps, then a pause.
+
+    Every other breath is ``alternate_db`` quieter (deep and shallow breaths alternating).
+    """
+    amp = np.zeros((2, n))
     usual = float(np.median(lengths))
     spread_db = rng.uniform(0.0, 6.0)  # breath-to-breath loudness (tidal volume) varies
-    for start, length in zip(starts, lengths, strict=True):
+    for i, (start, length) in enumerate(zip(starts, lengths, strict=True)):
         active = min(length, 1.1 * usual) * rng.uniform(0.75, 0.95)  # the rest is a pause
-        loudness = 10 ** (rng.normal(0.0, spread_db) / 20.0)
+        loudness = 10 ** ((rng.normal(0.0, spread_db) - alternate_db * (i % 2)) / 20.0)
         t_insp = active / (1.0 + rng.uniform(1.2, 2.5))
         t_exp = active - t_insp
-        for t0, dur, gain in ((start, t_insp, 1.0), (start + t_insp, t_exp, exp_gain)):
+        for phase, (t0, dur, gain) in enumerate(((start, t_insp, 1.0),
+                                                  (start + t_insp, t_exp, exp_gain))):
             a = int(t0 * rate_hz)
             m = max(min(int(dur * rate_hz), n - a), 0)
             if m:
                 hump = np.sin(np.pi * np.arange(m) / m)
-                amp[a : a + m] += loudness * gain * rng.uniform(0.7, 1.3) * hump
+                amp[phase, a : a + m] += loudness * gain * rng.uniform(0.7, 1.3) * hump
     return amp
+
+
+def _duller(rng: np.random.Generator, spectrum):
+    """``spectrum`` with an extra 0-8 dB/octave roll-off above a 150-300 Hz corner."""
+    corner, db_per_octave = rng.uniform(150.0, 300.0), rng.uniform(0.0, 8.0)
+
+    def gain(f):
+        octaves = np.log2(np.maximum(f, corner) / corner)
+        return spectrum(f) * 10 ** (-db_per_octave * octaves / 20.0)
+
+    return gain, db_per_octave
 
 
 def _harmonic_burst(rng: np.random.Generator, length: int, rate_hz: int) -> np.ndarray:
@@ -139,20 +162,30 @@ def _heart_beats(rng: np.random.Generator, n: int, rate_hz: int) -> np.ndarray:
     return out
 
 
-def hard_recording(rng: np.random.Generator, duration_s: float = 20.0,
-                   rate_hz: int = RATE_HZ) -> HardRecording:
-    """One recording with irregular cycles, loud heart sounds and (often) expiratory bursts."""
+def hard_recording(rng: np.random.Generator, duration_s: float = 20.0, rate_hz: int = RATE_HZ,
+                   alternating: bool = False) -> HardRecording:
+    """One recording with irregular cycles, loud heart sounds and (often) expiratory bursts.
+
+    ``alternating``: deep and shallow breaths alternate and expiration is duller (see above).
+    """
     n = int(duration_s * rate_hz)
     lengths = _cycle_lengths(rng, duration_s)
     lead = rng.uniform(0.0, min(1.5, duration_s - sum(lengths[:3])))
     starts = list(lead + np.concatenate([[0.0], np.cumsum(lengths)[:-1]]))
     exp_gain = float(rng.choice([rng.uniform(0.0, 0.1), rng.uniform(0.2, 0.5), rng.uniform(0.5, 0.9)]))
-    amp = _breath_amplitude(rng, starts, lengths, n, rate_hz, exp_gain)
+    alternate_db = rng.uniform(4.0, 14.0) if alternating else 0.0
+    insp, exp_ = _breath_amplitude(rng, starts, lengths, n, rate_hz, exp_gain, alternate_db)
     spectrum = breath_spectrum(rng, "chest")
     floor = rng.uniform(0.02, 0.08)
-    body = (amp + floor) * shaped_noise(rng, n, rate_hz, spectrum)
-    breath_band = _band_rms(body, rate_hz)
     settings = {"exp_gain": round(exp_gain, 2)}
+    if alternating:
+        duller, db_per_octave = _duller(rng, spectrum)
+        body = (insp + floor) * shaped_noise(rng, n, rate_hz, spectrum)
+        body += exp_ * shaped_noise(rng, n, rate_hz, duller)
+        settings.update(alternate_db=round(alternate_db, 1), exp_db_per_octave=round(db_per_octave, 1))
+    else:
+        body = (insp + exp_ + floor) * shaped_noise(rng, n, rate_hz, spectrum)
+    breath_band = _band_rms(body, rate_hz)
     if rng.random() < 0.5:
         bursts = _expiratory_bursts(rng, starts, lengths, n, rate_hz)
         if np.any(bursts):
@@ -173,6 +206,7 @@ def hard_recording(rng: np.random.Generator, duration_s: float = 20.0,
     return HardRecording(samples, rate_hz, cycles, settings)
 
 
-def hard_set(count: int, seed: int, duration_s: float = 20.0) -> list[HardRecording]:
+def hard_set(count: int, seed: int, duration_s: float = 20.0,
+             alternating: bool = False) -> list[HardRecording]:
     rng = np.random.default_rng(seed)
-    return [hard_recording(rng, duration_s) for _ in range(count)]
+    return [hard_recording(rng, duration_s, alternating=alternating) for _ in range(count)]

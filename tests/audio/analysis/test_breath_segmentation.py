@@ -132,7 +132,8 @@ def test_realistic_synthetic_recordings():
 
     Measured when written: 95 % within 3 breaths/min and mean boundary F1 0.94 on 60 held-out
     recordings (seed 99); the method before that scored 85 % and 0.79. After the chain-scored
-    period (see ``test_hard_synthetic_recordings``): 97 % and 0.93 on the same 60.
+    period (see ``test_hard_synthetic_recordings``): 97 % and 0.93 on the same 60; with the
+    skipped-pause cost 97 % and 0.93 again.
     """
     from stethoscan.training.respiratory_synthesis import draw_labels, synthesize_recording
 
@@ -151,6 +152,19 @@ def test_realistic_synthetic_recordings():
     assert np.mean(f1s) >= 0.85
 
 
+def _hard_figures(recordings) -> tuple[np.ndarray, list[float]]:
+    """Rate errors (breaths/min) and boundary F1s of the segmentation on hard recordings."""
+    errors, f1s = [], []
+    for rec in recordings:
+        pre = preprocess(rec.samples, rec.rate_hz, "breath")
+        seg = segment_breathing(pre.samples, pre.rate_hz)
+        errors.append(abs(seg.rate_bpm - rec.rate_bpm) if np.isfinite(seg.rate_bpm) else np.inf)
+        f1s.append(boundary_f1(_boundaries(seg.cycles), _boundaries(rec.cycles)))
+    print({"within_3_bpm": np.mean(np.asarray(errors) <= 3.0),
+           "median_error": np.median(errors), "mean_f1": np.mean(f1s)})
+    return np.asarray(errors), f1s
+
+
 def test_hard_synthetic_recordings():
     """Irregular cycles, long pauses, breath-to-breath loudness, loud heart sounds, expiratory
     harmonic bursts (40 recordings; see ``hard_breathing``).
@@ -160,19 +174,32 @@ def test_hard_synthetic_recordings():
     0.93; the previous method (period from the autocorrelation alone, minima rewarded for
     depth) scored 62 %, 1.4 and 0.85 on the same recordings, and on two development sets of 30
     (seeds 7 and 11) 40 % / 0.78 and 37 % / 0.76 against 73 % / 0.92 and 63 % / 0.88 now.
+    With the skipped-pause cost (an interval pays for a pause it skips): 87.5 %, 0.17, 0.94.
     """
     from hard_breathing import hard_set  # tests/audio/analysis: pytest puts it on sys.path
 
-    errors, f1s = [], []
-    for rec in hard_set(40, seed=2026):
-        pre = preprocess(rec.samples, rec.rate_hz, "breath")
-        seg = segment_breathing(pre.samples, pre.rate_hz)
-        errors.append(abs(seg.rate_bpm - rec.rate_bpm) if np.isfinite(seg.rate_bpm) else np.inf)
-        f1s.append(boundary_f1(_boundaries(seg.cycles), _boundaries(rec.cycles)))
-    print({"within_3_bpm": np.mean(np.asarray(errors) <= 3.0), "mean_f1": np.mean(f1s)})
-    assert np.mean(np.asarray(errors) <= 3.0) >= 0.78
+    errors, f1s = _hard_figures(hard_set(40, seed=2026))
+    assert np.mean(errors <= 3.0) >= 0.78
     assert np.median(errors) <= 1.0
-    assert np.mean(f1s) >= 0.88
+    assert np.mean(f1s) >= 0.9
+
+
+def test_alternating_deep_and_shallow_breaths():
+    """Deep and shallow breaths alternating (4-14 dB), expiration 0-8 dB/octave duller than
+    inspiration, on top of everything in the hard set (40 held-out recordings, seed 2027).
+
+    Loudness alone cannot tell "a loud breath, then a quiet one" from "an inspiration, then a
+    quieter expiration". Measured: before the skipped-pause cost 65 % within 3 breaths/min,
+    median error 1.9, mean F1 0.85; with it 70 %, 1.6, 0.86. Development sets of 30 (seeds 7,
+    11, 13, 17): F1 0.91, 0.84, 0.88, 0.87 -> 0.91, 0.85, 0.89, 0.88, within 3 breaths/min
+    63, 57, 63, 53 % -> 70, 60, 57, 47 %. Spectral-tilt cues (see the ICBHI test) did not help.
+    """
+    from hard_breathing import hard_set
+
+    errors, f1s = _hard_figures(hard_set(40, seed=2027, alternating=True))
+    assert np.mean(errors <= 3.0) >= 0.6
+    assert np.median(errors) <= 2.5
+    assert np.mean(f1s) >= 0.82
 
 
 @pytest.mark.real_data
@@ -182,20 +209,34 @@ def test_icbhi_rate_and_boundary_f1_are_recorded(shared_data, tmp_path):
     Expert rate: complete annotated cycles over the time they span (see ``expert_rate_bpm``);
     60 / median cycle duration is recorded beside it. Held out: the method was developed on
     ``hard_breathing`` and run here once per revision. Measured (101, 103, 104 Al, 104 Ll):
-    rate 33.4, 20.1, 19.1, 17.7 against 33.5, 18.0, 22.3, 30.6 breaths/min, errors 0.0, 2.1,
-    3.2, 12.9 (0.3, 0.3, 7.6, 12.1 against the median rate), boundary F1 0.92, 0.80, 0.17, 0.71
-    (mean 0.65). The previous method: errors 0.5, 4.3, 6.5, 19.9, F1 0.87, 0.67, 0.00, 0.67
-    (mean 0.55). Revisions in order: chain-scored period and contrast-earning cycles (errors
-    0.0, 4.3, 3.2, 12.9, mean F1 0.62), then the onset taken at the first real rise rather than
-    at the first ripple of a long pause (103 from 4.3 to 2.1). Tried and dropped: eroding loud
-    stretches (10th-percentile opening; better on the hard set, here errors 13.4, 3.5, 3.6,
-    14.8, mean F1 0.32), and 64 ms frames with the lower quartile of the FFT bins in each
-    sub-band, to see between the harmonics of voiced bursts (slightly better on the hard set's
-    recordings with bursts, here errors 3.0, 4.5, 3.2, 15.0, mean F1 0.49).
-    KNOWN GAP: 104 Ll's rate is still about half the expert's (quiet breaths
-    between loud ones are merged with them; loud voiced bursts in its expirations); 104 Al's
-    boundaries are mostly off (its inspirations are faint, its expirations carry loud harmonic
-    bursts). The issue's 3 breaths/min on every file does NOT hold; this asserts what does.
+    rate 33.4, 20.1, 20.6, 15.0 against 33.5, 18.0, 22.3, 30.6 breaths/min, errors 0.0, 2.1,
+    1.7, 15.6 (0.3, 0.3, 6.1, 14.8 against the median rate), boundary F1 0.92, 0.80, 0.31, 0.62
+    (mean 0.66). The first method: errors 0.5, 4.3, 6.5, 19.9, F1 0.87, 0.67, 0.00, 0.67 (mean
+    0.55). Revisions in order: chain-scored period and contrast-earning cycles (errors 0.0, 4.3,
+    3.2, 12.9, mean F1 0.62); onset at the first real rise, not a long pause's first ripple
+    (0.0, 2.1, 3.2, 12.9; F1 0.92, 0.80, 0.17, 0.71, mean 0.65); an interval pays the rise of a
+    pause it skips, an inner minimum as deep as the deeper of its ends (now; 104 Al within 3,
+    104 Ll worse). Tried and dropped, as errors then F1 per file: eroding loud stretches (13.4,
+    3.5, 3.6, 14.8; mean F1 0.32); 64 ms frames, lower quartile of FFT bins per sub-band (3.0,
+    4.5, 3.2, 15.0; mean 0.49); the same skipped-pause cost for minima as deep as the LOUDER end
+    (0.0, 21.2, 9.6, 0.7; 0.92, 0.60, 0.17, 0.82: 103's expirations split off). Phase
+    structure, expiration duller than inspiration (Pasterkamp 1997), as a bonus or cost for a
+    boundary from the change in spectral tilt (upper minus lower sub-bands) between the bursts
+    around a minimum: raw tilt (5.3, 21.2, 2.4, 15.6; 0.67, 0.60, 0.00, 0.62), smoothed per
+    band with a 2 dB dead zone (5.3, 21.2, 1.8, 5.2; 0.67, 0.60, 0.46, 0.38), tilt of the sound
+    above each band's floor (5.3, 3.4, 1.8, 5.2; 0.67, 0.80, 0.46, 0.38), cost only (5.3, 3.4,
+    1.7, 12.9; 0.67, 0.80, 0.31, 0.71; also worse on the held-out hard sets). The tilt follows
+    loudness (the flat noise floor brightens quiet frames) and heart sounds, bursts and wheezes
+    swamp a 0-8 dB/octave difference: on the alternating hard set it differs across true
+    boundaries and other minima by ~4 dB in median, 10th-90th percentiles ~20 dB apart.
+    Tonal frames (spectral flatness) bridged by interpolation: flatness re the recording's median spectrum
+    flags any change of colour (32-58 % of frames; 5.7, 1.1, 3.1, 1.1; 0.70, 0.71, 0.17, 0.82,
+    mean 0.60, worse on 101), re each frame's own 250 Hz-smoothed spectrum it flags 0-19 % and
+    changes nothing here (neutral on the hard sets).
+    KNOWN GAP: 104 Ll's rate is still about half the expert's (quiet breaths between loud ones
+    are merged with them; loud voiced bursts in its expirations); 104 Al's boundaries are
+    mostly off (its inspirations are faint, its expirations carry loud harmonic bursts). The
+    issue's 3 breaths/min on every file does NOT hold; this asserts what does.
     """
     from stethoscan.audio.audio_files import read_audio
 
@@ -217,7 +258,6 @@ def test_icbhi_rate_and_boundary_f1_are_recorded(shared_data, tmp_path):
     print(json.dumps(figures, indent=2))
     errors = [f["rate_error_bpm"] for f in figures.values()]
     median_errors = [abs(f["rate_bpm"] - f["expert_median_rate_bpm"]) for f in figures.values()]
-    assert sum(e <= 3.0 for e in errors) >= 2
-    assert sum(e <= 5.0 for e in errors) >= 3
+    assert sum(e <= 3.0 for e in errors) >= 3
     assert sum(e <= 3.0 for e in median_errors) >= 2
     assert np.mean([f["boundary_f1"] for f in figures.values()]) >= 0.6

@@ -2,13 +2,9 @@
 
 Method, in three steps, none tuned to particular recordings:
 
-1. Envelope. The 150-1000 Hz band (breath sounds carry most of their energy from 100 to 1000 Hz,
-   Pasterkamp et al. 1997; heart sounds S1/S2 mostly lie below 150 Hz) is split into six
-   log-spaced sub-bands; each sub-band's log energy (dB, 20 ms frames) is referred to its own
-   median, and the envelope is the MEDIAN over sub-bands. A wheeze (one tone and its harmonics)
-   or the upper tail of heart sounds raises only one or two sub-bands and barely moves it.
-   A running 25th percentile over 0.5 s then removes short transients (heart sounds, crackles,
-   contact clicks, each < 0.15 s) and a running mean smooths what is left.
+1. Envelope (``breath_envelope``): the median over six 150-1000 Hz sub-bands of their log
+   energy, each referred to its own median (wheezes and heart sounds move it little), then a
+   running 25th percentile over 0.5 s (short transients) and a running mean.
 2. Period. Real breathing is irregular (cycle lengths vary by 10-30 %, with now and then a long
    pause): the envelope's autocorrelation is then smeared and its highest peak is often two or
    three cycles. Each candidate period (25 log-spaced, 6-60 breaths/min) is therefore scored by
@@ -21,9 +17,13 @@ Method, in three steps, none tuned to particular recordings:
    contrast (its loudest envelope above the louder of its two ends, over the envelope's range)
    less a fixed cost, and pays for its log-ratio to the period. A dip inside a long pause, or
    the shallower dip between inspiration and expiration, rarely pays for the cycle it would add;
-   a missed pause costs one long interval, not the whole chain. Each cycle starts at the sound
-   onset after its pause: where the first real rise (to half the cycle's loudness) begins. The rate is 60 / mean interval of the chain (count of cycles per
-   time, as a clinician counts), or 60 / period when fewer than two cycles were found.
+   a missed pause costs one long interval, not the whole chain. An interval that would skip a
+   pause, an inner minimum as deep as the deeper of its ends with sound rising on both sides
+   of it, also pays that rise: a quiet breath after a loud one is a breath, whereas the dip
+   between inspiration and expiration seldom falls to the level of the pauses. Each cycle
+   starts at the sound onset after its pause: where the first real rise (to half the cycle's
+   loudness) begins. The rate is 60 / mean interval of the chain (count of cycles per time,
+   as a clinician counts), or 60 / period when fewer than two cycles were found.
 
 Inspiration versus expiration: at the chest wall, inspiratory sounds are louder than expiratory
 ones, and expiration is usually longer and quieter (normal vesicular sound: inspiration audible
@@ -42,15 +42,23 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from stethoscan.audio.analysis.breath_envelope import (
+    HOP_S,
+    SMOOTH_S,
+    TRANSIENT_PERCENTILE,
+    _frame_times,
+    _smooth,
+    _sub_band_levels,
+    breath_envelope,
+)
+
+__all__ = [
+    "BreathSegmentation", "breath_envelope", "breathing_period", "chain_period",
+    "cycle_troughs", "label_bursts", "segment_breathing",
+]
+
 MIN_RATE_BPM = 6.0
 MAX_RATE_BPM = 60.0
-ENVELOPE_BAND_HZ = (150.0, 1000.0)  # above most heart-sound energy (S1/S2 < ~150 Hz)
-SUB_BANDS = 6
-HOP_S = 0.02
-FRAME_S = 0.032
-TRANSIENT_S = 0.5  # running low percentile: longer than heart sounds and crackles (< 0.15 s)
-TRANSIENT_PERCENTILE = 25  # heart sounds may fill half of a window (S1 + S2 at 80-140/min)
-SMOOTH_S = 0.2
 ACF_DB_SCALE = 20.0  # the autocorrelation runs on amplitude (dB / 20): a quieter expiration
 # (-6..-12 dB) weighs less than the inspiration, which log units hide (else: half periods)
 PEAK_SHARE = 0.8  # shortest autocorrelation peak reaching this share of the highest one
@@ -77,62 +85,6 @@ class BreathSegmentation:
     @property
     def segments(self) -> list[tuple[float, float, str]]:
         return [(s, e, "cycle") for s, e in self.cycles] + list(self.phases)
-
-
-def _sub_band_levels(samples: np.ndarray, rate_hz: float) -> np.ndarray:
-    """Log energy (dB) per frame (rows) and sub-band (columns), each band minus its median."""
-    x = np.asarray(samples, dtype=np.float64)
-    hop = max(int(round(HOP_S * rate_hz)), 1)
-    n_fft = int(2 ** math.ceil(math.log2(max(FRAME_S * rate_hz, 8))))
-    n = max((x.size - n_fft) // hop + 1, 0)
-    if n == 0:
-        return np.zeros((0, SUB_BANDS))
-    frames = np.lib.stride_tricks.sliding_window_view(x, n_fft)[::hop][:n]
-    power = np.abs(np.fft.rfft(frames * np.hanning(n_fft), axis=1)) ** 2
-    freqs = np.fft.rfftfreq(n_fft, 1.0 / rate_hz)
-    high = min(ENVELOPE_BAND_HZ[1], 0.45 * rate_hz)
-    edges = np.geomspace(ENVELOPE_BAND_HZ[0], high, SUB_BANDS + 1)
-    bands = []
-    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
-        sel = (freqs >= lo) & (freqs < hi)
-        if sel.any():
-            bands.append(power[:, sel].sum(axis=1))
-    if not bands:
-        bands = [power.sum(axis=1)]
-    level = 10.0 * np.log10(np.stack(bands, axis=1) + 1e-20)
-    floor = np.percentile(level, 5, axis=0)
-    level = np.maximum(level, floor)  # ignore digital silence and dropouts
-    return level - np.median(level, axis=0)
-
-
-def _frame_times(n_frames: int, rate_hz: float) -> np.ndarray:
-    hop = max(int(round(HOP_S * rate_hz)), 1)
-    n_fft = int(2 ** math.ceil(math.log2(max(FRAME_S * rate_hz, 8))))
-    return (np.arange(n_frames) * hop + 0.5 * n_fft) / rate_hz
-
-
-def _smooth(level: np.ndarray, percentile: float, smooth_s: float) -> np.ndarray:
-    """Running ``percentile`` over TRANSIENT_S, then a running mean over ``smooth_s``."""
-    from scipy.ndimage import percentile_filter, uniform_filter1d
-
-    width = max(int(round(TRANSIENT_S / HOP_S)), 1)
-    smooth = percentile_filter(level, percentile, width, mode="nearest")
-    return uniform_filter1d(smooth, max(int(round(smooth_s / HOP_S)), 1), mode="nearest")
-
-
-def breath_envelope(samples: np.ndarray, rate_hz: float, smooth_s: float = SMOOTH_S,
-                    percentile: float = TRANSIENT_PERCENTILE):
-    """Frame times (s) and the breath-sound envelope (dB relative to its median).
-
-    Median over six 150-1000 Hz sub-bands (robust to wheezes), then a running ``percentile``
-    over TRANSIENT_S (a low one removes heart sounds and crackles even when they fill half the
-    window, but makes loud stretches look shorter; 50 keeps their length) and a running mean
-    of ``smooth_s``.
-    """
-    level = np.median(_sub_band_levels(samples, rate_hz), axis=1)
-    if level.size == 0:
-        return np.zeros(0), level
-    return _frame_times(level.size, rate_hz), _smooth(level, percentile, smooth_s)
 
 
 def breathing_period(env: np.ndarray, hop_s: float = HOP_S) -> float:
@@ -180,8 +132,14 @@ def _minima(env: np.ndarray) -> np.ndarray:
     return minima
 
 
-def _chain(env: np.ndarray, minima: np.ndarray, period_frames: float) -> tuple[float, np.ndarray]:
-    """Best chain of ``minima`` for one period: its score and its indices into ``minima``."""
+def _chain(env: np.ndarray, minima: np.ndarray, period_frames: float,
+           skipped: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+    """Best chain of ``minima`` for one period: its score and its indices into ``minima``.
+
+    ``skipped``: ``_skipped_pauses(env, minima)``, when already computed.
+    """
+    if skipped is None:
+        skipped = _skipped_pauses(env, minima)
     lo_level, hi_level = np.percentile(env, [5, 95])
     scale = max(hi_level - lo_level, 1e-9)
     level = env[minima]
@@ -196,8 +154,10 @@ def _chain(env: np.ndarray, minima: np.ndarray, period_frames: float) -> tuple[f
             continue
         peak = np.maximum.accumulate(top[k0:j][::-1])[::-1][: k1 - k0]  # loudest from k to j
         d = (minima[j] - minima[k0:k1]) / period_frames
-        gain = (score[k0:k1] + (peak - np.maximum(level[k0:k1], level[j])) / scale - CYCLE_COST
-                - INTERVAL_WEIGHT * np.log(d) ** 2)
+        ends = np.maximum(level[k0:k1], level[j])
+        gain = (score[k0:k1] + (peak - ends) / scale - CYCLE_COST
+                - INTERVAL_WEIGHT * np.log(d) ** 2
+                - skipped[k0:k1, j] / scale)
         k = int(np.argmax(gain))
         if gain[k] > score[j]:
             score[j], previous[j] = gain[k], k0 + k
@@ -207,14 +167,35 @@ def _chain(env: np.ndarray, minima: np.ndarray, period_frames: float) -> tuple[f
     return float(score.max()), np.asarray(chain[::-1])
 
 
+def _skipped_pauses(env: np.ndarray, minima: np.ndarray) -> np.ndarray:
+    """Matrix [k, j]: for the interval between minima k and j, the largest rise on both sides
+    above an inner minimum as deep as the deeper of the interval's ends (dB): a pause inside
+    the interval, i.e. a breath the interval would skip. Zero without one."""
+    n = minima.size
+    top = np.maximum.reduceat(env, minima)[:-1]
+    loudest = np.full((n, n), -np.inf)  # [a, b]: loudest envelope between minima a < b
+    for a in range(n - 1):
+        loudest[a, a + 1 :] = np.maximum.accumulate(top[a:])
+    level = env[minima]
+    out = np.zeros((n, n))
+    inner = np.arange(n)
+    for j in range(2, n):
+        ends = np.minimum(level[:j], level[j])[:, None]  # [k, 1]
+        rise = np.minimum(loudest[:j, :j], loudest[:j, j][None, :]) - ends  # [k, m]
+        valid = (inner[None, :j] > inner[:j, None]) & (level[None, :j] <= ends)
+        out[:j, j] = np.maximum(np.where(valid, rise, 0.0).max(axis=1), 0.0)
+    return out
+
+
 def cycle_troughs(env: np.ndarray, period_frames: float) -> np.ndarray:
     """End-expiratory pauses: the chain of envelope minima best matching the period.
 
     Dynamic programming over the local minima: each interval between consecutive boundaries
     earns its contrast (the loudest envelope inside it above the louder of its two ends, over
     the 5th-95th percentile range: a breath between two pauses) minus CYCLE_COST, and pays
-    INTERVAL_WEIGHT * log(d / period)^2; it must last 0.5-2.5 periods. A dip inside a long
-    pause or between inspiration and expiration rarely pays for the cycle it would add.
+    INTERVAL_WEIGHT * log(d / period)^2 and the rise of any pause it skips (see
+    ``_skipped_pauses``); it must last 0.5-2.5 periods. A dip inside a long pause or between
+    inspiration and expiration rarely pays for the cycle it would add.
     """
     minima = _minima(env)
     if minima.size < 2 or not np.isfinite(period_frames):
@@ -240,7 +221,8 @@ def chain_period(env: np.ndarray, hop_s: float = HOP_S) -> float:
     candidates = candidates[candidates < env.size / 1.5]
     if candidates.size == 0:
         return math.nan
-    scores = [_chain(env, minima, p)[0] for p in candidates]
+    skipped = _skipped_pauses(env, minima)
+    scores = [_chain(env, minima, p, skipped)[0] for p in candidates]
     return float(candidates[int(np.argmax(scores))] * hop_s)
 
 
