@@ -43,11 +43,9 @@ import numpy as np
 
 from stethoscan.audio.audio_devices import (
     find_input_device,
-    load_sounddevice,
-    note_stream_closed,
-    note_stream_opened,
 )
 from stethoscan.audio.crash_safe_writer import CrashSafeWriter
+from stethoscan.audio.input_stream import close_input_stream, open_input_stream
 from stethoscan.core.errors import AudioDeviceError, AudioError, Cancelled
 
 MAX_BLOCK_MS = 20.0
@@ -263,31 +261,8 @@ class Recorder:
 
     # -- PortAudio side ---------------------------------------------------------------------
     def _open_stream(self, device_index: int):
-        sd = load_sounddevice()
-        try:
-            stream = sd.InputStream(
-                device=device_index, samplerate=self.config.rate_hz,
-                channels=self.config.channels, dtype="float32",
-                blocksize=self.config.block_frames, latency=self.config.latency,
-                callback=self._callback, finished_callback=self._on_stream_finished,
-            )
-        except (sd.PortAudioError, ValueError) as exc:
-            raise AudioDeviceError(
-                f"The microphone {self.device_label} could not be opened at "
-                f"{self.config.rate_hz} Hz with {self.config.channels} channel(s) ({exc}). "
-                "Choose another sample rate or microphone, or check that no other program holds it."
-            ) from exc
-        note_stream_opened()
-        try:
-            stream.start()
-        except sd.PortAudioError as exc:
-            stream.close(ignore_errors=True)
-            note_stream_closed()
-            raise AudioDeviceError(
-                f"The microphone {self.device_label} could not be started ({exc}). Check that it "
-                "is connected and not used by another program."
-            ) from exc
-        return stream
+        return open_input_stream(self.config, device_index, self.device_label, self._callback,
+                                 self._on_stream_finished)
 
     def _callback(self, indata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
         # Runs on PortAudio's thread: copy and count only, never block.
@@ -318,16 +293,7 @@ class Recorder:
     def _close_stream(self) -> None:
         with self._lock:
             stream, self._stream = self._stream, None
-        if stream is None:
-            return
-        sd = load_sounddevice()
-        try:
-            stream.abort(ignore_errors=True)
-            stream.close(ignore_errors=True)
-        except sd.PortAudioError:  # the device is already gone: nothing left to close
-            pass
-        finally:
-            note_stream_closed()
+        close_input_stream(stream)
 
     # -- writer thread ----------------------------------------------------------------------
     def _writer_loop(self) -> None:
