@@ -95,6 +95,7 @@ def test_bundled_respiratory_evidence_says_why_it_is_or_is_not_located():
                   if m not in model.validated_saliency_methods)  # fmt: skip
     for wanted, expected in (("auto", r"evidence at \d+\.\d\d-\d+\.\d\d s, \d+-\d+ Hz$"),
                              ("none", r"\(no explanation map was asked for, so "),
+                             (None, r"\(no explanation map was asked for, so "),
                              (failed, r"did not pass its checks for this model, so ")):  # fmt: skip
         cycles = rp.predict_cycles(clip, segments, model=model, saliency=wanted)
         abnormal = [c for c in cycles if c["label"] != "normal"]

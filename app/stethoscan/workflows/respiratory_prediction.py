@@ -75,14 +75,15 @@ def _cycle_segments(segments) -> list[tuple[float, float]]:
 
 
 def choose_saliency_method(model, wanted: str | None = "auto") -> str | None:
-    """The first validated method of the preference order (or ``wanted`` if validated)."""
+    """The first validated method of the preference order for "auto", ``wanted`` if it is
+    validated, None for None or "none" (no map, as in the other pipelines)."""
     from stethoscan.inference.saliency.compute import offered_methods
 
     offered = offered_methods(model)
-    if wanted not in (None, "auto", "none"):
-        return wanted if wanted in offered else None
-    if wanted == "none":
+    if wanted in (None, "none"):
         return None
+    if wanted != "auto":
+        return wanted if wanted in offered else None
     return next((m for m in SALIENCY_PREFERENCE if m in offered), None)
 
 
@@ -127,11 +128,11 @@ def _why_not_located(model, wanted: str | None, method: str | None) -> str:
     from stethoscan.inference.saliency import METHOD_TITLES
     from stethoscan.inference.saliency.compute import offered_methods
 
-    if wanted == "none":
+    if wanted in (None, "none"):
         return "no explanation map was asked for"
     if method is not None:
         return f"the {METHOD_TITLES.get(method, method)} map found no region above half its peak"
-    if wanted not in (None, "auto") and offered_methods(model):
+    if wanted != "auto" and offered_methods(model):
         return f"{METHOD_TITLES.get(wanted, wanted)} did not pass its checks for this model"
     return "no saliency method passed its checks"
 
@@ -196,7 +197,7 @@ def predict_cycles(clip: AudioClip, segments=None, task=None, model: Any = None,
             region = _describe_top(folded, start, spec)
             if maps is not None:
                 maps[index] = folded
-        elif labels[top] != "normal" and saliency != "none":
+        elif labels[top] != "normal" and saliency not in (None, "none"):
             loudest = loudest_region(cp.patches, cp.offsets_s, cp.cycle_duration_s, start, spec)
         results.append({
             "index": index, "start_s": round(start, 3), "end_s": round(end, 3),

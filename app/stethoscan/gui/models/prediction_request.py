@@ -44,9 +44,7 @@ class SavedPrediction:
 
 def saliency_option(pipeline: str, method: str | None) -> str | None:
     """The ``saliency`` option meaning ``method`` (None: no map) for ``pipeline``."""
-    if method:
-        return method
-    return "none" if pipeline == "respiratory_cycles" else None  # that pipeline reads None as "auto"
+    return method or None
 
 
 def visits_for_model(visits: list[Any]) -> list[dict[str, Any]]:
