@@ -184,27 +184,7 @@ def prediction_from_row(row: dict[str, Any], with_saliency: bool = True) -> Save
                            str(row.get("created_at", "")))  # fmt: skip
 
 
-def patient_sessions(store: Any, patient_id: int, limit: int = 5000) -> list[int]:
-    """Ids of the patient's sessions, newest first (walks back from their latest session,
-    since the patient store has no list of a patient's sessions)."""
-    from stethoscan.core.errors import RecordsError
-
-    latest = store.latest_session(patient_id)
-    found = []
-    for session_id in range(latest or 0, max((latest or 0) - limit, 0), -1):
-        try:
-            if store.session_patient(session_id) == patient_id:
-                found.append(session_id)
-        except RecordsError:  # a deleted session
-            continue
-    return found
-
-
 def patient_result_rows(store: Any, patient_id: int) -> list[dict[str, Any]]:
     """The patient's saved results over all their sessions, newest first."""
-    lister = getattr(store, "list_patient_results", None)
-    if lister is not None:
-        rows = list(lister(patient_id))
-    else:
-        rows = [row for sid in patient_sessions(store, patient_id) for row in store.list_results(sid)]
-    return sorted(rows, key=lambda r: int(r["id"]), reverse=True)
+    return sorted(store.list_results(patient_id=patient_id), key=lambda r: int(r["id"]),
+                  reverse=True)
