@@ -30,8 +30,9 @@ from pathlib import Path
 import numpy as np
 
 from stethoscan.core.errors import StethoscanError, TrainingDataError
+from stethoscan.training.adventitious_sound_synthesis import SoundEvent
 from stethoscan.training.respiratory_features import PatchSpec, cycle_patches, to_model_rate
-from stethoscan.training.respiratory_synthesis import LABELS, SoundEvent
+from stethoscan.training.respiratory_synthesis import LABELS
 
 _log = logging.getLogger(__name__)
 SPLIT_FILE = "ICBHI_challenge_train_test.txt"

@@ -34,12 +34,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stethoscan.training.respiratory_synthesis import (
-    breath_spectrum,
-    room_noise,
-    shaped_noise,
-    stethoscope_response,
-)
+from stethoscan.training.auscultation_noise_synthesis import room_noise, stethoscope_response
+from stethoscan.training.breathing_sound_synthesis import breath_spectrum
+from stethoscan.training.respiratory_signal_pieces import shaped_noise
 
 RATE_HZ = 4000
 
