@@ -9,6 +9,9 @@ as WAV or FLAC (samples only, no metadata).
 
 Keys: Space play/stop, M add a marker over the selection, Delete remove the selected marker,
 Z zoom to the selection, 0 show the whole take.
+
+Selection, playback and markers are in :mod:`review_playback_markers`, import and export in
+:mod:`take_import_export` (mixins of :class:`AudioReviewView`).
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -35,21 +37,22 @@ from PySide6.QtWidgets import (
 from stethoscan.audio.spectrogram_image import compute_spectrogram
 from stethoscan.core.errors import StethoscanError
 from stethoscan.gui.studio.analysis_panel import AnalysisPanel
-from stethoscan.gui.studio.audio_import import IMPORT_FILTER, import_audio_file
 from stethoscan.gui.studio.marker_panel import MarkerPanel
-from stethoscan.gui.studio.markers import MarkerLayer, ReviewMarker, proposals_from_segments
+from stethoscan.gui.studio.markers import MarkerLayer, ReviewMarker
 from stethoscan.gui.studio.playback import Playback
-from stethoscan.gui.studio.review_plot_style import BACKGROUND, label_colour
+from stethoscan.gui.studio.review_playback_markers import ReviewPlaybackAndMarkers
+from stethoscan.gui.studio.review_plot_style import BACKGROUND
 from stethoscan.gui.studio.review_selection import ReviewSelection
 from stethoscan.gui.studio.review_spectrogram import ReviewSpectrogram
 from stethoscan.gui.studio.review_waveform import ReviewWaveform
 from stethoscan.gui.studio.spectrogram_controls import SpectrogramControls
+from stethoscan.gui.studio.take_import_export import TakeImportExport
 from stethoscan.gui.studio.take_loading import LoadedTake, describe_take, load_take, take_title
 
 _log = logging.getLogger(__name__)
 
 
-class AudioReviewView(QWidget):
+class AudioReviewView(ReviewPlaybackAndMarkers, TakeImportExport, QWidget):
     def __init__(self, context: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("audioReview")
@@ -292,153 +295,6 @@ class AudioReviewView(QWidget):
         self.spectrogram.set_dynamic_range(range_db)
         self.context.settings.audio.spectrogram_dynamic_range_db = float(range_db)
 
-    # -- selection, cursor, zoom ----------------------------------------------------------------
-    def _on_time_clicked(self, t: float) -> None:
-        self.selection.clear()
-        self.selection.set_cursor(t)
-
-    def _on_selection_changed(self) -> None:
-        self.marker_panel.set_selection_available(self.selection.span() is not None)
-        self._update_position_label()
-        self._update_actions()
-
-    def _update_position_label(self) -> None:
-        parts = [f"Cursor {self.selection.cursor_s:.3f} s"]
-        span = self.selection.span()
-        if span is not None:
-            parts.append(f"Selection {span[0]:.3f}–{span[1]:.3f} s ({span[1] - span[0]:.3f} s)")
-        self.position_label.setText("   ".join(parts))
-
-    def zoom_to_selection(self) -> None:
-        span = self.selection.span()
-        if span is not None:
-            self.waveform.set_time_range(*span)
-
-    def show_all(self) -> None:
-        if self.take is not None:
-            self.waveform.set_time_range(0.0, self.take.clip.duration_s)
-
-    # -- playback -----------------------------------------------------------------------------
-    def play(self) -> bool:
-        if self.take is None:
-            return False
-        start = self.selection.cursor_s if self.selection.cursor_s < self.take.clip.duration_s - 0.01 else 0.0
-        return self.playback.play(self.take.clip.samples, self.take.clip.rate_hz, start_s=start)
-
-    def play_selection(self) -> bool:
-        span = self.selection.span()
-        if self.take is None or span is None:
-            return False
-        return self.playback.play(self.take.clip.samples, self.take.clip.rate_hz, *span)
-
-    def toggle_playback(self) -> None:
-        if self.playback.is_playing:
-            self.playback.stop()
-        elif self.selection.span() is not None:
-            self.play_selection()
-        else:
-            self.play()
-
-    def _on_playback_position(self, t: float) -> None:
-        self.selection.set_cursor(t)
-        a, b = self.waveform.time_range()
-        if self.playback.is_playing and not a <= t <= b:
-            width = b - a
-            self.waveform.set_time_range(max(t - 0.1 * width, 0.0), max(t - 0.1 * width, 0.0) + width)
-
-    def _on_playback_state(self, playing: bool) -> None:
-        self.show_message("") if playing else None
-        self._update_actions()
-
-    # -- markers ------------------------------------------------------------------------------
-    def _add_marker_shortcut(self) -> None:
-        self.add_marker(self.marker_panel.label_combo.currentText())
-
-    def add_marker(self, label: str) -> ReviewMarker | None:
-        span = self.selection.span()
-        if span is None:
-            self.show_message("Select a time span first: drag across the waveform or spectrogram.")
-            return None
-        marker = self.markers.add(span[0], span[1], label)
-        if marker is not None:
-            self.selection.clear()
-        return marker
-
-    def _update_marker_legend(self) -> None:
-        labels = sorted({m.label for m in self.markers.markers})
-        parts = [f"<span style='color:{label_colour(label).name()}'>■</span> {label}" for label in labels]
-        if self.markers.proposals:
-            parts.append("<span style='color:#8d96a0'>(dashed, ? = proposed)</span>")
-        self.marker_legend.setText("&nbsp;&nbsp;".join(parts))
-
-    def save_markers(self) -> bool:
-        if self.recording is None:
-            self.context.status_message.emit("Markers of a file that is not a saved take are not saved.")
-            return False
-        try:
-            self.context.store.replace_markers(self.recording.id, self.markers.saved_rows())
-        except StethoscanError as exc:
-            self.show_message(str(exc))
-            return False
-        self.context.status_message.emit(f"{len(self.markers.saved)} markers saved")
-        return True
-
-    def _on_analysis(self, result) -> None:
-        self.markers.propose(proposals_from_segments(result.segments))
-        report = result.voice_report or {}
-        self.spectrogram.set_pitch(report.get("pitch_times_s"), report.get("pitch_hz"))
-
-    # -- import and export --------------------------------------------------------------------
-    def choose_import(self) -> None:
-        start = self.context.settings.last_open_dir or str(Path.home())
-        path, _ = QFileDialog.getOpenFileName(self, "Import an audio file", start, IMPORT_FILTER)
-        if path:
-            self.context.settings.last_open_dir = str(Path(path).parent)
-            self.import_file(path)
-
-    def import_file(self, path: str | Path):
-        """Import ``path`` as a take of the current session and open it; return the job."""
-        try:
-            session_id = self.context.ensure_session()
-        except StethoscanError as exc:
-            self.show_message(str(exc))
-            return None
-        self.io_job = self.context.workers.submit(f"Importing {Path(path).name}", import_audio_file,
-                                                  self.context.store, session_id, str(path))
-        self.io_job.finished.connect(self._on_imported)
-        self.io_job.failed.connect(self._on_io_failed)
-        return self.io_job
-
-    def _on_imported(self, recording_id: int) -> None:
-        self.context.recordings_changed.emit()
-        self.context.select_recording(self.context.store.get_recording(recording_id))
-        self.context.status_message.emit("Audio file imported as a take of this session")
-
-    def choose_export(self, fmt: str) -> None:
-        if self.take is None:
-            return
-        start = Path(self.context.settings.last_open_dir or Path.home())
-        suffix = fmt.lower()
-        path, _ = QFileDialog.getSaveFileName(self, f"Export as {fmt}", str(start / f"take.{suffix}"),
-                                              f"{fmt} files (*.{suffix})")
-        if path:
-            self.export_to(path if path.lower().endswith(f".{suffix}") else f"{path}.{suffix}", fmt)
-
-    def export_to(self, path: str | Path, fmt: str):
-        """Write the open take to ``path`` as WAV or FLAC in the io pool; return the job."""
-        from stethoscan.audio.audio_files import export_audio
-
-        if self.take is None:
-            return None
-        self.io_job = self.context.workers.submit(f"Exporting {Path(path).name}", _export_job,
-                                                  export_audio, self.take.clip, str(path), fmt)
-        self.io_job.finished.connect(self._on_exported)
-        self.io_job.failed.connect(self._on_io_failed)
-        return self.io_job
-
-    def _on_exported(self, path) -> None:
-        self.context.status_message.emit(f"Saved {Path(path).name}")
-
     def _on_io_failed(self, exc: BaseException) -> None:
         self.show_message(str(exc) if isinstance(exc, StethoscanError) else
                           f"That did not work ({type(exc).__name__}: {exc}). Details are in the log.")
@@ -472,10 +328,6 @@ class AudioReviewView(QWidget):
     def closeEvent(self, event) -> None:  # noqa: N802
         self.shutdown()
         super().closeEvent(event)
-
-
-def _export_job(export_audio, clip, path: str, fmt: str, task=None):
-    return export_audio(clip, path, format=fmt)
 
 
 def _button(text: str, tip: str) -> QPushButton:
