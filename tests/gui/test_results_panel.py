@@ -21,7 +21,8 @@ from stethoscan.core import paths
 from stethoscan.gui.models.model_panel import ModelPanel
 from stethoscan.gui.models.prediction_request import SavedPrediction
 from stethoscan.gui.models.probability_bars import rounded_percentages
-from stethoscan.gui.models.results_panel import OVERLAY_NAME, ResultsPanel
+from stethoscan.gui.models.result_saliency_display import OVERLAY_NAME
+from stethoscan.gui.models.results_panel import ResultsPanel
 from stethoscan.inference.prediction import Prediction
 
 LESION_2D, LESION_3D = "gui-results-2d", "gui-results-3d"

@@ -7,6 +7,10 @@ the saliency regions in words and the saliency overlay controls (toggle, opacity
 A volume's map goes to the scan viewer through ``context.scan_overlay_changed`` (all three
 planes); a recording's map is drawn here over its log-mel spectrogram, with the per-cycle
 results. Results saved with the patient's sessions are listed and can be reopened.
+
+The cycle table, the saliency display and the saved-results list are mixins of
+:class:`ResultsPanel` in :mod:`result_cycles_table`, :mod:`result_saliency_display` and
+:mod:`result_history`.
 """
 
 from __future__ import annotations
@@ -15,36 +19,29 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QFrame,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QListWidget,
-    QListWidgetItem,
     QScrollArea,
     QSlider,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from stethoscan.gui.models.prediction_request import (
-    SavedPrediction,
-    patient_result_rows,
-    prediction_from_row,
-)
+from stethoscan.gui.models.prediction_request import SavedPrediction
 from stethoscan.gui.models.probability_bars import ContributionBars, ProbabilityBars
+from stethoscan.gui.models.result_cycles_table import ResultCyclesTable
+from stethoscan.gui.models.result_history import ResultHistory
+from stethoscan.gui.models.result_saliency_display import (
+    COLOURMAPS,
+    METHOD_TITLES,
+    ResultSaliencyDisplay,
+)
 from stethoscan.gui.models.saliency_caution import caution_for
-from stethoscan.gui.models.scan_saliency import map_on_volume_grid
 
-OVERLAY_NAME = "saliency"
-COLOURMAPS = (("Inferno", "inferno"), ("Heat", "CET-L3"), ("Turbo", "turbo"),
-              ("Viridis", "viridis"), ("Plasma", "plasma"))  # fmt: skip
-METHOD_TITLES = {"gradcam": "Grad-CAM", "ig": "Integrated Gradients", "occlusion": "Occlusion"}
 SYNTHETIC_NOTICE = ("This model was trained on synthetic data only; it has not been validated on "
                     "real patients.")  # fmt: skip
 _STYLE = """
@@ -92,7 +89,7 @@ def _label(text: str = "", name: str = "", wrap: bool = True) -> QLabel:
     return label
 
 
-class ResultsPanel(QWidget):
+class ResultsPanel(ResultCyclesTable, ResultSaliencyDisplay, ResultHistory, QWidget):
     overlay_emitted = Signal(str, object)  # what was sent to the viewer (for tests and logs)
 
     def __init__(self, context: Any, parent: QWidget | None = None) -> None:
@@ -152,19 +149,6 @@ class ResultsPanel(QWidget):
             signal.connect(lambda *_: self._on_overlay_controls())
         self._lay_out()
         self._show_sections(False)
-
-    def _cycles_table(self) -> QTableWidget:
-        table = QTableWidget(0, 4)
-        table.setObjectName("cyclesTable")
-        table.setHorizontalHeaderLabels(["Cycle (s)", "Finding", "p", "Evidence"])
-        table.verticalHeader().setVisible(False)
-        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        header = table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
-        table.setWordWrap(True)
-        return table
 
     def _lay_out(self) -> None:
         controls = QHBoxLayout()
@@ -318,162 +302,3 @@ class ResultsPanel(QWidget):
         has_axes = bool((p.saliency_axes or {}).get("frequencies_hz"))
         recorded = bool(self.shown and self.shown.input.get("recording_path"))
         return on_spectrogram or (has_axes and recorded)
-
-    def _show_cycles(self, p: Any) -> None:
-        cycles = list((p.details or {}).get("cycles") or [])
-        shown = bool(cycles)
-        self.sections["cycles"].setVisible(shown)
-        self.cycles_table.setVisible(shown)
-        if not shown:
-            return
-        summary = (p.details or {}).get("summary", "")
-        self.sections["cycles"].setText(f"BREATHING CYCLES — {summary}" if summary else "BREATHING CYCLES")
-        self.cycles_table.setRowCount(len(cycles))
-        for row, cycle in enumerate(cycles):
-            values = (f"{cycle['start_s']:.2f}–{cycle['end_s']:.2f}", str(cycle.get("label", "")),
-                      f"{100 * float(cycle.get('probability', 0)):.0f} %", str(cycle.get("evidence", "")))  # fmt: skip
-            for col, text in enumerate(values):
-                item = QTableWidgetItem(text)
-                item.setToolTip(text)
-                self.cycles_table.setItem(row, col, item)
-        self._fit_cycles_table()
-        if self.spectrogram is not None and self.spectrogram.isVisibleTo(self):
-            rows = len((p.saliency_axes or {}).get("frequencies_hz") or []) or p.saliency.shape[0]
-            self.spectrogram.set_cycles(cycles, rows)
-
-    def _fit_cycles_table(self) -> None:
-        """Rows as tall as their wrapped evidence; the table as tall as its rows (up to 360 px)."""
-        table = self.cycles_table
-        table.resizeRowsToContents()
-        height = table.horizontalHeader().height() + sum(table.rowHeight(r) for r in range(table.rowCount()))
-        table.setFixedHeight(min(height + 4, 360))
-
-    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt API)
-        super().resizeEvent(event)
-        if self.cycles_table.isVisible():
-            self._fit_cycles_table()
-
-    # -- the spectrogram (audio results) ---------------------------------------------------------
-    def _ensure_spectrogram(self) -> None:
-        if self.spectrogram is None:
-            from stethoscan.gui.models.spectrogram_saliency import SpectrogramSaliencyView
-
-            self.spectrogram = SpectrogramSaliencyView()
-            self.spectrogram_slot.addWidget(self.spectrogram)
-            self._on_overlay_controls()
-
-    def _start_background(self, p: Any) -> None:
-        from stethoscan.gui.models.spectrogram_saliency import recording_log_mel
-
-        path = self.shown.input.get("recording_path") if self.shown else None
-        if not path:
-            return
-        job = self.context.workers.submit("Computing the spectrogram", recording_log_mel, path, p.model_name)
-        shown = self.shown
-        job.finished.connect(lambda result: self._on_background(shown, result))
-        job.failed.connect(lambda _exc: self._note("The recording's spectrogram could not be "
-                                                   "computed; the map is shown alone."))  # fmt: skip
-        self.spectrogram_job = job
-
-    def _on_background(self, shown: Any, result: dict[str, Any]) -> None:
-        if shown is self.shown and self.spectrogram is not None:
-            self.spectrogram.set_background(result["db"], result["times_s"])
-
-    # -- overlays --------------------------------------------------------------------------------
-    def _on_overlay_controls(self) -> None:
-        opacity = self.opacity_slider.value() / 100.0
-        if self.spectrogram is not None:
-            self.spectrogram.set_colormap(self.colormap_combo.currentData())
-            self.spectrogram.set_opacity(opacity)
-            self.spectrogram.set_overlay_visible(self.overlay_box.isChecked())
-        self._overlay_timer.start()  # the volume overlay: coalesce slider drags
-
-    def overlay_spec(self) -> dict[str, Any] | None:
-        """The scan overlay for the shown result on the open volume, or None (with a note why)."""
-        p = self.shown.prediction if self.shown else None
-        if p is None or p.saliency is None or p.saliency_space not in ("volume", "image"):
-            return None
-        series_uid = getattr(self.context.series, "series_uid", None)
-        data, why = map_on_volume_grid(p, self.shown.input, self.context.volume, series_uid)
-        if data is None:
-            self._note(why)
-            return None
-        method = METHOD_TITLES.get(p.saliency_method or "", p.saliency_method or "map")
-        return {"data": data, "kind": "heatmap", "colormap": self.colormap_combo.currentData(),
-                "opacity": self.opacity_slider.value() / 100.0,
-                "label": f"{method} ({p.top_label})"}  # fmt: skip
-
-    def apply_overlay(self) -> None:
-        """Send the shown result's map to the scan viewer, or remove it."""
-        p = self.shown.prediction if self.shown else None
-        if p is None or p.saliency_space == "spectrogram":
-            return
-        spec = self.overlay_spec() if self.overlay_box.isChecked() else None
-        if spec is not None:
-            self.overlay_note.setVisible(False)
-        self.context.scan_overlay_changed.emit(OVERLAY_NAME, spec)
-        self.overlay_emitted.emit(OVERLAY_NAME, spec)
-
-    def _note(self, text: str) -> None:
-        self.overlay_note.setText(text)
-        self.overlay_note.setVisible(True)
-
-    # -- history -------------------------------------------------------------------------------
-    def _on_results_changed(self) -> None:
-        latest = getattr(self.context, "latest_prediction", None)
-        self.reload_history()
-        if latest is not None and (self.shown is None or latest.result_id != self.shown.result_id):
-            self.show_result(latest)
-
-    def _on_patient_changed(self) -> None:
-        self.shown = None
-        self._show_sections(False)
-        self.reload_history()
-        if self.history_rows:
-            self.open_saved(self.history_rows[0])
-
-    def reload_history(self) -> None:
-        patient = self.context.patient
-        self.history_rows = patient_result_rows(self.context.store, patient.id) if patient else []
-        self.history.clear()
-        for row in self.history_rows:
-            result = row["result"]
-            when = str(row.get("created_at", "")).replace("T", " ")[:16]
-            item = QListWidgetItem(f"{when} · {row['model_name']} {row['model_version']} · "
-                                   f"{result.get('top_label', '?')} "
-                                   f"{100 * float(result.get('top_probability', 0)):.0f} %")  # fmt: skip
-            item.setToolTip((result.get("input") or {}).get("text", ""))
-            item.setData(Qt.ItemDataRole.UserRole, int(row["id"]))
-            self.history.addItem(item)
-        self.sections["history"].setVisible(bool(self.history_rows))
-        self.history.setVisible(bool(self.history_rows))
-        if self.shown is not None:
-            self._mark_history(self.shown.result_id)
-
-    def _mark_history(self, result_id: int) -> None:
-        for row in range(self.history.count()):
-            item = self.history.item(row)
-            if item.data(Qt.ItemDataRole.UserRole) == result_id:
-                self.history.blockSignals(True)
-                self.history.setCurrentRow(row)
-                self.history.blockSignals(False)
-
-    def _on_history_chosen(self, item: QListWidgetItem) -> None:
-        result_id = item.data(Qt.ItemDataRole.UserRole)
-        if self.shown is not None and self.shown.result_id == result_id:
-            return
-        row = next((r for r in self.history_rows if int(r["id"]) == result_id), None)
-        if row is not None:
-            self.open_saved(row)
-
-    def open_saved(self, row: dict[str, Any]) -> Any:
-        """Read a saved result and its map (io pool), then show it."""
-        job = self.context.workers.submit("Opening a saved result", _read_saved, row)
-        job.finished.connect(self.show_result)
-        job.failed.connect(lambda exc: self._note(f"The saved result could not be opened: {exc}"))
-        self.load_job = job
-        return job
-
-
-def _read_saved(row: dict[str, Any], task: Any = None) -> SavedPrediction:
-    return prediction_from_row(row)
