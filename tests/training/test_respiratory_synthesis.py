@@ -26,7 +26,7 @@ def dominant_hz(wave: np.ndarray, rate: int) -> float:
 def test_wheezes_are_musical_above_100_hz_and_longer_than_100_ms():
     rng = np.random.default_rng(1)
     for _ in range(30):
-        duration = syn._loguniform(rng, 0.1, 1.5)
+        duration = syn.loguniform(rng, 0.1, 1.5)
         wave, low, high = syn.wheeze_waveform(rng, duration, 8000)
         assert wave.size / 8000 >= 0.1
         assert dominant_hz(wave, 8000) > 100.0 * 0.75  # fundamental >= 100 Hz, minus glide

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from stethoscan.training.respiratory_signal_pieces import (
-    _add,
-    _loguniform,
-    _raised_cosine_taper,
-    _rms,
+    add_at,
+    loguniform,
+    raised_cosine_taper,
+    rms,
 )
 
 MAX_EVENT_HZ = 2000.0  # boxes are clipped to the model's band
@@ -36,7 +36,7 @@ def wheeze_waveform(rng: np.random.Generator, duration_s: float, rate_hz: int):
     """A wheeze: tones with harmonics, slow glide and vibrato. Returns (waveform, low Hz, high Hz)."""
     n = max(int(duration_s * rate_hz), 8)
     t = np.arange(n) / rate_hz
-    f0 = _loguniform(rng, 100.0, 1000.0)
+    f0 = loguniform(rng, 100.0, 1000.0)
     glide = rng.uniform(-0.25, 0.15)
     vibrato = 1.0 + rng.uniform(0.0, 0.02) * np.sin(2 * np.pi * rng.uniform(3.0, 8.0) * t)
     track = f0 * (1.0 + glide * t / max(duration_s, 1e-3)) * vibrato
@@ -56,7 +56,7 @@ def wheeze_waveform(rng: np.random.Generator, duration_s: float, rate_hz: int):
         wave += amp * np.sin(phase)
         if amp >= 0.2:
             present.append(ratio)
-    wave *= _raised_cosine_taper(n, int(rng.uniform(0.015, 0.04) * rate_hz))
+    wave *= raised_cosine_taper(n, int(rng.uniform(0.015, 0.04) * rate_hz))
     low = float(track.min() * min(present) * 0.85)
     high = float(min(track.max() * max(present) * 1.15, MAX_EVENT_HZ))
     return wave, low, high
@@ -90,13 +90,13 @@ def add_wheezes(rng, signal, plan, index, rate_hz, breath_rms) -> list[SoundEven
         a = plan.insp_ends[index] if expiratory else plan.starts[index]
         b = plan.ends[index] if expiratory else plan.insp_ends[index]
         phase_s = (b - a) / rate_hz
-        duration = min(_loguniform(rng, 0.1, 1.5), 0.9 * phase_s)
+        duration = min(loguniform(rng, 0.1, 1.5), 0.9 * phase_s)
         start = a + int(rng.uniform(0.0, phase_s - duration) * rate_hz)
         wave, low, high = wheeze_waveform(rng, duration, rate_hz)
         flow = plan.flow[start : start + wave.size]
         wave = wave[: flow.size] * (0.6 + 0.4 * flow / max(flow.max(), 1e-6))
         level = breath_rms * 10 ** (rng.uniform(-12.0, 8.0) / 20.0)
-        _add(signal, wave * level / max(_rms(wave), 1e-12), start)
+        add_at(signal, wave * level / max(rms(wave), 1e-12), start)
         t0 = start / rate_hz
         events.append(SoundEvent("wheeze", t0, t0 + wave.size / rate_hz, low, high))
     return events
@@ -121,7 +121,7 @@ def add_crackles(rng, signal, plan, index, rate_hz, breath_rms, kind: str) -> li
             idw, two_cd = rng.uniform(1.0e-3, 2.2e-3), rng.uniform(10e-3, 18e-3)
         wave, duration, low, high = crackle_waveform(rng, idw, two_cd, rate_hz)
         peak = breath_rms * 10 ** (rng.uniform(6.0, 22.0) / 20.0)
-        _add(signal, peak * wave, int(when))
+        add_at(signal, peak * wave, int(when))
         t0 = when / rate_hz
         events.append(SoundEvent(kind, t0, t0 + duration, low, high))
     return events

@@ -12,10 +12,10 @@ import math
 import numpy as np
 
 from stethoscan.training.respiratory_signal_pieces import (
-    _add,
-    _butter_gain,
-    _raised_cosine_taper,
-    _rms,
+    add_at,
+    butter_gain,
+    raised_cosine_taper,
+    rms,
     shaped_noise,
 )
 
@@ -43,9 +43,9 @@ def heart_sounds(rng: np.random.Generator, n: int, rate_hz: int) -> np.ndarray:
     t = rng.uniform(0.0, rr)
     while t < n / rate_hz:
         systole = 0.36 * math.sqrt(rr) * rng.uniform(0.95, 1.05)
-        _add(out, _heart_sound(rng, rate_hz, 30.0, 150.0, 0.12), int(t * rate_hz))
+        add_at(out, _heart_sound(rng, rate_hz, 30.0, 150.0, 0.12), int(t * rate_hz))
         s2 = _heart_sound(rng, rate_hz, 50.0, 250.0, 0.09) * rng.uniform(0.5, 1.0)
-        _add(out, s2, int((t + systole) * rate_hz))
+        add_at(out, s2, int((t + systole) * rate_hz))
         t += rr * rng.uniform(0.97, 1.03)
     return out / max(np.max(np.abs(out)), 1e-12)
 
@@ -69,9 +69,9 @@ def background_speech(rng: np.random.Generator, n: int, rate_hz: int) -> np.ndar
             r = math.exp(-math.pi * 80.0 / rate_hz)
             w = 2 * math.pi * formant / rate_hz
             voiced = voiced + lfilter([1.0], [1.0, -2 * r * math.cos(w), r * r], voiced)
-        _add(out, voiced, int(t * rate_hz))
+        add_at(out, voiced, int(t * rate_hz))
         t += burst + rng.uniform(0.3, 4.0)
-    return out / max(_rms(out), 1e-12)
+    return out / max(rms(out), 1e-12)
 
 
 def rumble_bursts(rng: np.random.Generator, n: int, rate_hz: int) -> np.ndarray:
@@ -80,8 +80,8 @@ def rumble_bursts(rng: np.random.Generator, n: int, rate_hz: int) -> np.ndarray:
     corner = rng.uniform(100.0, 300.0)
     for _ in range(int(rng.integers(1, 4))):
         length = int(rng.uniform(0.2, 1.2) * rate_hz)
-        noise = shaped_noise(rng, length, rate_hz, lambda f: _butter_gain(f, corner, 2, False))
-        _add(out, noise * _raised_cosine_taper(length, length // 4), int(rng.uniform(0, n)))
+        noise = shaped_noise(rng, length, rate_hz, lambda f: butter_gain(f, corner, 2, False))
+        add_at(out, noise * raised_cosine_taper(length, length // 4), int(rng.uniform(0, n)))
     return out
 
 
@@ -98,10 +98,10 @@ def contact_artifacts(rng: np.random.Generator, n: int, rate_hz: int) -> np.ndar
         else:
             length = max(int(rng.uniform(0.01, 0.08) * rate_hz), 8)
             corner = rng.uniform(300.0, 2000.0)
-            piece = shaped_noise(rng, length, rate_hz, lambda f, c=corner: _butter_gain(f, c, 2, False))
-            piece *= _raised_cosine_taper(length, length // 3)
+            piece = shaped_noise(rng, length, rate_hz, lambda f, c=corner: butter_gain(f, c, 2, False))
+            piece *= raised_cosine_taper(length, length // 3)
         piece /= max(np.max(np.abs(piece)), 1e-12)
-        _add(out, piece * 10 ** (rng.uniform(-6.0, 20.0) / 20.0), int(rng.uniform(0, n)))
+        add_at(out, piece * 10 ** (rng.uniform(-6.0, 20.0) / 20.0), int(rng.uniform(0, n)))
     return out
 
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from stethoscan.training.respiratory_signal_pieces import (
-    _butter_gain,
-    _raised_cosine_taper,
+    butter_gain,
+    raised_cosine_taper,
     shaped_noise,
 )
 
@@ -26,7 +26,7 @@ def breath_spectrum(rng: np.random.Generator, location: str):
                  for _ in range(2)]  # fmt: skip
 
         def gain(f):
-            g = _butter_gain(f, high_pass, 2, True) * _butter_gain(f, corner, 4, False)
+            g = butter_gain(f, high_pass, 2, True) * butter_gain(f, corner, 4, False)
             for centre, width, height in peaks:
                 g = g * (1.0 + (height - 1.0) * np.exp(-0.5 * ((f - centre) / width) ** 2))
             return g
@@ -36,7 +36,7 @@ def breath_spectrum(rng: np.random.Generator, location: str):
     order = rng.uniform(1.0, 2.0)  # 12-24 dB/octave above the corner... with the high-pass below
 
     def gain(f):
-        return _butter_gain(f, high_pass, 2, True) * _butter_gain(f, corner, order, False)
+        return butter_gain(f, high_pass, 2, True) * butter_gain(f, corner, order, False)
 
     return gain
 
@@ -48,7 +48,7 @@ def _flow_profiles(rng, t_insp: float, t_exp: float, rate_hz: int):
     insp = np.sin(np.pi * ti / t_insp) ** rng.uniform(0.6, 1.2)
     peak = rng.uniform(0.12, 0.3) * t_exp  # passive expiration: fast rise, exponential decay
     exp_ = (te / peak) * np.exp(1.0 - te / peak)
-    exp_ *= _raised_cosine_taper(exp_.size, int(0.05 * rate_hz))
+    exp_ *= raised_cosine_taper(exp_.size, int(0.05 * rate_hz))
     return insp, exp_
 
 

@@ -11,11 +11,11 @@ import math
 import numpy as np
 
 
-def _loguniform(rng: np.random.Generator, low: float, high: float) -> float:
+def loguniform(rng: np.random.Generator, low: float, high: float) -> float:
     return float(math.exp(rng.uniform(math.log(low), math.log(high))))
 
 
-def _rms(x: np.ndarray) -> float:
+def rms(x: np.ndarray) -> float:
     return float(np.sqrt(np.mean(np.square(x)))) if x.size else 0.0
 
 
@@ -26,15 +26,15 @@ def shaped_noise(rng: np.random.Generator, n: int, rate_hz: int, gain_of_hz) -> 
     size = next_fast_len(n, real=True)  # a prime length would make the FFT very slow
     spectrum = rfft(rng.standard_normal(size, dtype=np.float32))
     y = irfft(spectrum * gain_of_hz(rfftfreq(size, 1.0 / rate_hz)), size)[:n]
-    return y / max(_rms(y), 1e-12)
+    return y / max(rms(y), 1e-12)
 
 
-def _butter_gain(freqs: np.ndarray, corner_hz: float, order: float, high: bool) -> np.ndarray:
+def butter_gain(freqs: np.ndarray, corner_hz: float, order: float, high: bool) -> np.ndarray:
     ratio = np.maximum(freqs, 1e-3) / corner_hz
     return 1.0 / np.sqrt(1.0 + (1.0 / ratio if high else ratio) ** (2 * order))
 
 
-def _raised_cosine_taper(n: int, ramp: int) -> np.ndarray:
+def raised_cosine_taper(n: int, ramp: int) -> np.ndarray:
     env = np.ones(n)
     ramp = max(1, min(ramp, n // 2))
     edge = 0.5 - 0.5 * np.cos(np.linspace(0.0, np.pi, ramp))
@@ -43,7 +43,8 @@ def _raised_cosine_taper(n: int, ramp: int) -> np.ndarray:
     return env
 
 
-def _add(signal: np.ndarray, piece: np.ndarray, start: int) -> None:
+def add_at(signal: np.ndarray, piece: np.ndarray, start: int) -> None:
+    """Add ``piece`` into ``signal`` from sample ``start`` on, clipped to the signal."""
     start = max(start, 0)
     stop = min(start + piece.size, signal.size)
     if stop > start:

@@ -58,8 +58,8 @@ from stethoscan.training.auscultation_noise_synthesis import (
     stethoscope_response,
 )
 from stethoscan.training.breathing_sound_synthesis import breath_sound, plan_breathing
-from stethoscan.training.respiratory_signal_pieces import _loguniform as _loguniform
-from stethoscan.training.respiratory_signal_pieces import _rms
+from stethoscan.training.respiratory_signal_pieces import loguniform as loguniform
+from stethoscan.training.respiratory_signal_pieces import rms
 
 LABELS = ("normal", "crackle", "wheeze", "both")
 LABEL_DESCRIPTIONS = (
@@ -124,7 +124,7 @@ def synthesize_recording(rng: np.random.Generator, labels: list[str],
     cycles = []
     for index, label in enumerate(labels):
         a, b = plan.starts[index], plan.ends[index]
-        breath_rms = _rms(lung[a:b])
+        breath_rms = rms(lung[a:b])
         events: list[SoundEvent] = []
         if label in ("wheeze", "both"):
             events += add_wheezes(rng, lung, plan, index, rate_hz, breath_rms)
@@ -135,7 +135,7 @@ def synthesize_recording(rng: np.random.Generator, labels: list[str],
         cycles.append(SyntheticCycle(a / rate_hz, b / rate_hz, label,
                                      plan.insp_ends[index] / rate_hz, events))  # fmt: skip
     body = chest_wall_lowpass(rng, lung, rate_hz, location)
-    reference = _rms(body[plan.starts[0] : plan.ends[-1]])
+    reference = rms(body[plan.starts[0] : plan.ends[-1]])
     heart_db = rng.uniform(-6.0, 20.0) if location == "chest" else rng.uniform(-20.0, 0.0)
     body += heart_sounds(rng, n, rate_hz) * reference * 10 ** (heart_db / 20.0)
     body += room_noise(rng, n, rate_hz, settings) * reference
@@ -144,7 +144,7 @@ def synthesize_recording(rng: np.random.Generator, labels: list[str],
     if rng.random() < 0.7:
         body += contact_artifacts(rng, n, rate_hz) * reference
     heard = stethoscope_response(rng, body, rate_hz, stethoscope)
-    heard += rng.standard_normal(n) * _rms(heard) * 10 ** (rng.uniform(-45.0, -25.0) / 20.0)
+    heard += rng.standard_normal(n) * rms(heard) * 10 ** (rng.uniform(-45.0, -25.0) / 20.0)
     peak = float(np.max(np.abs(heard))) or 1.0
     samples = heard * (rng.uniform(0.05, 0.9) / peak)
     samples = np.round(samples * 32767.0) / 32767.0  # 16-bit quantisation
