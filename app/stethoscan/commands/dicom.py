@@ -1,4 +1,4 @@
-"""``stethoscan dicom scan|render``: index and render DICOM scans without a window.
+"""``stethoscan dicom scan|render|prune-cache``: index and render DICOM scans without a window.
 
 ``scan`` lists patients, studies and series (with geometry and warnings) and the files it
 skipped, each with its reason. It exits 0 whenever it could read the given path at all, even if
@@ -37,7 +37,44 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     scan.add_argument("--json", action="store_true", help="print JSON instead of a listing")
     scan.set_defaults(func=run_scan)
     dicom_render.register(dicom_sub)
+    _register_prune_cache(dicom_sub)
     parser.set_defaults(func=lambda args: _print_help(parser))
+
+
+def _register_prune_cache(dicom_sub: argparse._SubParsersAction) -> None:
+    prune = dicom_sub.add_parser(
+        "prune-cache",
+        help="remove old copies of opened zip archives from the archive cache",
+        description="Remove extracted zip archives not opened for DAYS days, then the least "
+                    "recently opened ones until the cache is at most GB gigabytes.",
+    )
+    prune.add_argument("--days", type=float, default=30.0, metavar="DAYS",
+                       help="remove archives not opened for this many days (default 30)")
+    prune.add_argument("--max-gb", type=float, default=5.0, metavar="GB",
+                       help="size cap of the cache in GB (1024^3 bytes; default 5)")
+    prune.add_argument("--json", action="store_true", help="print JSON instead of a sentence")
+    prune.set_defaults(func=run_prune_cache)
+
+
+def run_prune_cache(args: argparse.Namespace) -> int:
+    """Prune the archive cache and print counts and sizes (MB); 1 if some could not be removed."""
+    import json
+
+    from stethoscan.imaging.archive_cache import prune_archive_cache
+
+    if args.days < 0 or args.max_gb < 0:
+        print("--days and --max-gb must be zero or more.", file=sys.stderr)
+        return 2
+    report = prune_archive_cache(max_age_days=args.days, max_bytes=int(args.max_gb * 1024**3))
+    data = report.to_dict()
+    if args.json:
+        print(json.dumps(data, indent=2))
+    else:
+        print(f"Removed {data['removed']} extracted archives ({data['removed_mb']:.1f} MB); "
+              f"kept {data['kept']} ({data['kept_mb']:.1f} MB).")
+        if report.failed:
+            print(f"{report.failed} could not be removed (check the folder's permissions).")
+    return 1 if report.failed else 0
 
 
 def _print_help(parser: argparse.ArgumentParser) -> int:

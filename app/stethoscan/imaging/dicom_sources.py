@@ -6,7 +6,8 @@
   does not list are read as well: a DICOMDIR is an index, not a filter.
 * A zip archive (opened directly, or a ``*.zip`` inside a folder) is extracted once into
   ``paths.data_dir()/"archive-cache"/<sha256>``; members whose names would land outside that
-  folder, links and encrypted members are not extracted and are listed with the reason.
+  folder, links and encrypted members are not extracted and are listed with the reason. Each
+  opening marks the folder as used; :mod:`stethoscan.imaging.archive_cache` prunes old ones.
 
 Nothing here reads pixel data or even DICOM headers (except the DICOMDIR itself).
 """
@@ -19,23 +20,29 @@ import logging
 import os
 import shutil
 import stat
-import threading
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from stethoscan.core import paths as app_paths
 from stethoscan.core.errors import DicomError
+from stethoscan.imaging.archive_cache import (
+    ARCHIVE_CACHE_FOLDER as ARCHIVE_CACHE_FOLDER,  # re-exported: its public name here
+)
+from stethoscan.imaging.archive_cache import (
+    MANIFEST_NAME,
+    archive_cache_dir,
+    cache_lock,
+    mark_used,
+)
 from stethoscan.imaging.model import SkippedFile
 
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[float, str], None]
 
-ARCHIVE_CACHE_FOLDER = "archive-cache"
 _MEMBERS_FOLDER = "files"
-_MANIFEST = "manifest.json"
+_MANIFEST = MANIFEST_NAME
 _COPY_CHUNK = 1 << 20
 _WALK_REPORT_EVERY = 500
 MAX_ARCHIVE_DEPTH = 3
@@ -236,7 +243,7 @@ def _find_case_insensitive(path: Path, present: dict[str, Path]) -> Path | None:
 
 
 # --- zip archives --------------------------------------------------------------------------
-_extract_lock = threading.Lock()
+_extract_lock = cache_lock  # pruning holds it too, so a folder being opened is never removed
 
 
 def _is_zip_archive(path: Path) -> bool:
@@ -272,7 +279,7 @@ def extract_archive(archive: Path, progress: ProgressCallback | None = None
     """Extract ``archive`` once into the archive cache; return its folder and skipped members.
 
     The cache folder is named after the archive's SHA-256, so opening the same archive again
-    (even renamed) reuses the extracted files.
+    (even renamed) reuses the extracted files; each call marks the folder as used (for pruning).
 
     Raises
     ------
@@ -281,11 +288,12 @@ def extract_archive(archive: Path, progress: ProgressCallback | None = None
     """
     report = progress or (lambda fraction, message: None)
     digest = _sha256(archive)
-    target = app_paths.data_dir() / ARCHIVE_CACHE_FOLDER / digest[:32]
+    target = archive_cache_dir() / digest[:32]
     with _extract_lock:
         manifest = target / _MANIFEST
         if manifest.is_file():
             skipped = json.loads(manifest.read_text(encoding="utf-8")).get("skipped", [])
+            mark_used(target)
             return target / _MEMBERS_FOLDER, [tuple(item) for item in skipped]
         partial = target.with_name(f"{target.name}.partial-{os.getpid()}")
         shutil.rmtree(partial, ignore_errors=True)
@@ -294,6 +302,7 @@ def extract_archive(archive: Path, progress: ProgressCallback | None = None
             (partial / _MANIFEST).write_text(json.dumps({"skipped": skipped}), encoding="utf-8")
             shutil.rmtree(target, ignore_errors=True)
             os.replace(partial, target)
+            mark_used(target)
         finally:
             shutil.rmtree(partial, ignore_errors=True)
     log.info("Extracted an archive into the archive cache (%d members skipped)", len(skipped))
