@@ -122,13 +122,15 @@ def prune_archive_cache(max_age_days: float = DEFAULT_MAX_AGE_DAYS,
     report = CachePruneReport()
     protected = _resolved(in_use)
     survivors: list[_Entry] = []
-    for entry in _scan(archive_cache_dir(), now):
+    for entry in _scan(archive_cache_dir()):
         if _is_protected(entry.folder, protected):
             report.in_use += 1
             _keep(report, entry)
         elif _expired(entry, now, max_age_days):
             if not _remove(entry, report):
                 _keep(report, entry)
+        elif entry.kind == "partial":  # maybe still being extracted by another process
+            _keep(report, entry)
         else:
             survivors.append(entry)
     total = sum(e.size_bytes for e in survivors) + report.kept_bytes
@@ -169,7 +171,7 @@ def _remove(entry: _Entry, report: CachePruneReport) -> bool:
     return True
 
 
-def _scan(cache: Path, now: float) -> list[_Entry]:
+def _scan(cache: Path) -> list[_Entry]:
     """The cache's folders (only names this module makes; anything else is left alone)."""
     try:
         children = list(cache.iterdir())
