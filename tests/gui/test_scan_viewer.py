@@ -1,5 +1,5 @@
 """The scan viewer on synthetic volumes with known values: W/L, presets, invert, scrolling, MPR,
-cursor values, measurements, ROI statistics, overlays, tag browser, progressive loading, cine."""
+cursor values, measurements (kept per series), ROI statistics, overlays, tag browser, progressive loading, cine."""
 
 from __future__ import annotations
 
@@ -473,3 +473,95 @@ def test_viewer_settings_are_used_and_remembered(context, qtbot):
     show_ct(widget)
     widget.actions_["overlay_text"].trigger()
     assert context.settings.viewer.show_overlay and widget.planes.main.painter.text_visible
+
+
+def show_series(viewer, uid: str, first_index: int = 10, voxels: np.ndarray | None = None) -> Volume:
+    """Show a freshly built CT volume as series ``uid`` (as opening it from the browser would)."""
+    volume = ct_volume()
+    volume.series_uid = uid
+    if voxels is not None:
+        volume.voxels = voxels
+    viewer.show_volume(volume, series_for(CT_SHAPE[0], uid=uid), ScanLabels(modality="CT"), first_index)
+    return volume
+
+
+def drawn(viewer) -> dict[str, list]:
+    """(kind, slice, value text) of the measurements on each plane's view."""
+    return {view.plane: [(m.kind, m.slice_index, m.label.textItem.toPlainText()) for m in view.measurements.items]
+            for view in viewer.planes.views}
+
+
+SERIES_A, SERIES_B = "1.2.840.99.1", "1.2.840.99.2"
+
+
+def test_measurements_stay_with_their_series_until_deleted(viewer, qtbot):
+    show_series(viewer, SERIES_A, first_index=10)
+    viewer.actions_["three_plane"].trigger()
+    main, coronal = viewer.planes.main, viewer.planes.view_for("coronal")
+    viewer.actions_["tool_distance"].trigger()
+    drag(qtbot, main, view_to_viewport(main, 5.0, 4.0), view_to_viewport(main, 29.0, 22.0))
+    distance = main.measurements.items[0]
+    rect = main.measurements.add("rectangle", QPointF(16 * 0.8, 10 * 0.5), QPointF(32 * 0.8, 20 * 0.5))
+    main.scroll(+2)  # an ellipse on slice 12, not shown when the series opens again on slice 10
+    ellipse = main.measurements.add("ellipse", QPointF(30 * 0.8, 40 * 0.5), QPointF(40 * 0.8, 50 * 0.5))
+    side = coronal.measurements.add("rectangle", QPointF(0.0, 0.0), QPointF(20 * 0.8, 10 * 2.5))
+    before = drawn(viewer)
+    values = (distance.result, rect.result, ellipse.result, side.result)
+    assert values[0] == pytest.approx(30.0, abs=0.6) and rect.result.mean == pytest.approx(-480.0)
+    assert ellipse.result.mean == 1000.0 and ellipse.slice_index == 12
+
+    other = ct_voxels()
+    other[:] = 1024 + 77  # every voxel 77 HU: a value series A never has
+    show_series(viewer, SERIES_B, voxels=other)
+    assert drawn(viewer) == {"axial": [], "coronal": [], "sagittal": []}
+    assert viewer.state.kept_measurements.for_series(SERIES_B) == []
+    b_rect = main.measurements.add("rectangle", QPointF(0, 0), QPointF(8.0, 8.0))
+    assert b_rect.result.mean == 77.0
+
+    show_series(viewer, SERIES_A, first_index=10)
+    assert drawn(viewer) == before  # same slices and the same values in mm and HU
+    restored = main.measurements.items
+    assert restored[0].result == pytest.approx(values[0]) and restored[1].result == values[1]
+    assert restored[2].result == values[2] and coronal.measurements.items[0].result == values[3]
+    assert [m.item.isVisible() for m in restored] == [True, True, False]  # slice 10 is shown
+    main.scroll(+2)
+    assert [m.item.isVisible() for m in restored] == [False, False, True]
+    assert all("77" not in m.label.textItem.toPlainText() for m in restored)
+
+    restored[1].item.removeClicked()  # the ROI's own "Remove ROI" menu entry
+    qtbot.waitUntil(lambda: len(main.measurements.items) == 2, timeout=2000)
+    show_series(viewer, SERIES_B, voxels=other)
+    assert [m.kind for m in main.measurements.items] == ["rectangle"]  # B's own, value 77 HU
+    assert main.measurements.items[0].result.mean == 77.0
+    show_series(viewer, SERIES_A, first_index=10)
+    assert [(m.kind, m.slice_index) for m in main.measurements.items] == [("distance", 10), ("ellipse", 12)]
+    assert len(coronal.measurements.items) == 1
+    viewer.actions_["clear_measurements"].trigger()  # clearing forgets them for the series too
+    show_series(viewer, SERIES_B)
+    show_series(viewer, SERIES_A)
+    assert drawn(viewer) == {"axial": [], "coronal": [], "sagittal": []}
+    assert viewer.state.kept_measurements.series_uids() == [SERIES_B]
+
+
+def test_measurements_come_back_when_a_series_loads_again(viewer, qtbot):
+    viewer.load_function = progressive_loader(ct_voxels(), delay_s=0.005, slope=1.0, intercept=-1024.0,
+                                              modality="CT", units="HU")
+    with qtbot.waitSignal(viewer.open_series(series_for(CT_SHAPE[0], uid=SERIES_A), first_index=10).finished,
+                          timeout=5000):
+        pass
+    main = viewer.planes.main
+    main.set_index(12)
+    bone = main.measurements.add("rectangle", QPointF(30 * 0.8, 40 * 0.5), QPointF(40 * 0.8, 50 * 0.5))
+    assert bone.result.mean == 1000.0 and bone.result.pixels == 100
+    with qtbot.waitSignal(viewer.open_series(series_for(CT_SHAPE[0], uid=SERIES_B)).finished, timeout=5000):
+        pass
+    assert main.measurements.items == []
+    job = viewer.open_series(series_for(CT_SHAPE[0], uid=SERIES_A), first_index=3)
+    qtbot.waitUntil(lambda: main.measurements.items != [], timeout=5000)
+    with qtbot.waitSignal(job.finished, timeout=5000):
+        pass
+    (again,) = main.measurements.items
+    assert again.slice_index == 12 and not again.item.isVisible()
+    assert again.result == bone.result  # computed on slice 12 once read, not on slice 3 or on zeros
+    main.set_index(12)
+    assert again.item.isVisible() and again.result == bone.result

@@ -3,6 +3,8 @@
 View coordinates of a slice view are millimetres (the image is placed with its pixel spacing),
 so a distance is the length of the drawn segment. An ROI's statistics use the pixels whose
 centres lie inside the drawn shape; its area is the drawn shape's area (mm^2).
+Every measurement is also kept per series (``kept_measurements``): when the series is shown
+again, its measurements are drawn again on their slices.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, QPointF, Signal
+
+from stethoscan.gui.viewer.kept_measurements import KeptMeasurement, KeptMeasurements
 
 TOOLS = ("pan", "distance", "rectangle", "ellipse")
 _PEN = pg.mkPen("#f0c75e", width=1.6)
@@ -80,15 +84,19 @@ def distance_mm(p0: QPointF, p1: QPointF) -> float:
     return math.hypot(p1.x() - p0.x(), p1.y() - p0.y())
 
 
+PlaneValues = Callable[[int], "tuple[np.ndarray, float, float, str] | None"]  # slice index -> values
+
+
 class Measurement(QObject):
     """One drawn measurement (distance or ROI) on one slice of one plane."""
 
     changed = Signal(object)  # self
 
-    def __init__(self, kind: str, slice_index: int, start: QPointF,
-                 values: Callable[[], tuple[np.ndarray, float, float, str] | None]) -> None:
+    def __init__(self, kind: str, slice_index: int, start: QPointF, values: PlaneValues) -> None:
         super().__init__()
         self.kind, self.slice_index, self._values = kind, slice_index, values
+        self.record: KeptMeasurement | None = None  # what is kept of it for its series
+        self.series_uid: str | None = None  # the series it is kept under
         self.result: float | RoiStats | None = None
         self.label = pg.TextItem("", color="#f7e7b4", fill=pg.mkBrush(0, 0, 0, 170), anchor=(0, 1))
         if kind == "distance":
@@ -115,6 +123,14 @@ class Measurement(QObject):
         handles = self.item.getHandles()
         return (self.item.mapToParent(handles[0].pos()), self.item.mapToParent(handles[1].pos()))
 
+    def defining_points(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        """The two points (view mm) that draw it again: segment ends or the ROI's box corners."""
+        if self.kind == "distance":
+            p0, p1 = self.endpoints()
+            return (p0.x(), p0.y()), (p1.x(), p1.y())
+        pos, size = self.item.pos(), self.item.size()
+        return (pos.x(), pos.y()), (pos.x() + size.x(), pos.y() + size.y())
+
     def update(self) -> None:
         if self.kind == "distance":
             p0, p1 = self.endpoints()
@@ -123,7 +139,7 @@ class Measurement(QObject):
             self.label.setPos(max((p0, p1), key=lambda p: p.x()))
         else:
             pos, size = self.item.pos(), self.item.size()
-            values = self._values()
+            values = self._values(self.slice_index)  # its own slice, shown or not
             if values is None:
                 return
             data, row_mm, col_mm, units = values
@@ -147,14 +163,22 @@ class Measurement(QObject):
 
 
 class MeasurementLayer(QObject):
-    """The measurements of one slice view: drawing with the active tool, showing per slice."""
+    """The measurements of one slice view: drawing with the active tool, showing per slice.
+
+    ``place()`` names where the view is: (series UID or None, plane). Drawn measurements are kept
+    in ``kept`` under that series; ``detach_all`` and ``restore`` take them off the view and draw
+    them again when the series changes; ``remove`` and ``clear`` (the clinician deletes) forget them.
+    """
 
     measured = Signal(object)  # Measurement, after it was drawn or changed
 
-    def __init__(self, view_box: pg.ViewBox, current_slice: Callable[[], int],
-                 values: Callable[[], tuple[np.ndarray, float, float, str] | None]) -> None:
+    def __init__(self, view_box: pg.ViewBox, current_slice: Callable[[], int], values: PlaneValues,
+                 kept: KeptMeasurements | None = None,
+                 place: Callable[[], tuple[str | None, str]] | None = None) -> None:
         super().__init__()
         self.view_box, self._current_slice, self._values = view_box, current_slice, values
+        self.kept = kept if kept is not None else KeptMeasurements()
+        self._place = place or (lambda: (None, ""))
         self.tool = "pan"
         self.items: list[Measurement] = []
         self._drawing: Measurement | None = None
@@ -181,28 +205,73 @@ class MeasurementLayer(QObject):
                 self._drawing = None
         return True
 
-    def add(self, kind: str, start: QPointF, end: QPointF) -> Measurement:
-        """Add a measurement from ``start`` to ``end`` (view mm) on the current slice."""
-        item = Measurement(kind, self._current_slice(), start, self._values)
+    def add(self, kind: str, start: QPointF, end: QPointF, slice_index: int | None = None,
+            record: KeptMeasurement | None = None) -> Measurement:
+        """Add a measurement from ``start`` to ``end`` (view mm) on ``slice_index`` (default:
+        the current slice); a new one is kept for the series, a ``record`` is drawn again."""
+        index = self._current_slice() if slice_index is None else int(slice_index)
+        item = Measurement(kind, index, start, self._values)
         item.add_to(self.view_box)
         item.set_end(start, end)
         item.item.sigRemoveRequested.connect(lambda _roi, m=item: self.remove(m))
         item.changed.connect(self.measured.emit)
+        item.item.sigRegionChanged.connect(lambda _roi, m=item: self._remember(m))  # after update
+        item.series_uid, plane = self._place()
+        if record is None:
+            record = KeptMeasurement(kind, plane, index, (start.x(), start.y()), (end.x(), end.y()))
+            if item.series_uid:
+                self.kept.add(item.series_uid, record)
+        item.record = record
         item.update()
+        self._remember(item)
         self.items.append(item)
         return item
 
+    def _remember(self, item: Measurement) -> None:
+        """Keep the measurement's current points and shown value in its record."""
+        if item.record is None:
+            return
+        item.record.start_mm, item.record.end_mm = item.defining_points()
+        if item.result is not None:  # a pending ROI (slice not read yet) keeps its last value
+            item.record.summary = item.label.textItem.toPlainText()
+
     def remove(self, item: Measurement) -> None:
+        """Delete a measurement: off the view and out of its series' kept set."""
+        if item.series_uid and item.record is not None:
+            self.kept.remove(item.series_uid, item.record)
+        self._detach(item)
+
+    def _detach(self, item: Measurement) -> None:
         if item in self.items:
             self.items.remove(item)
             item.remove_from(self.view_box)
 
     def clear(self) -> None:
+        """Delete every measurement of this view (they are forgotten for the series too)."""
         for item in list(self.items):
             self.remove(item)
+
+    def detach_all(self) -> None:
+        """Take the measurements off the view; their series keeps them."""
+        for item in list(self.items):
+            self._detach(item)
+
+    def restore(self) -> None:
+        """Draw again the kept measurements of the shown series on this view's plane."""
+        series_uid, plane = self._place()
+        for record in self.kept.for_series(series_uid, plane):
+            self.add(record.kind, QPointF(*record.start_mm), QPointF(*record.end_mm),
+                     record.slice_index, record=record)
+        self.show_slice(self._current_slice())
 
     def show_slice(self, index: int) -> None:
         for item in self.items:
             item.set_visible(item.slice_index == index)
             if item.slice_index == index and item.kind != "distance":
                 item.update()  # ROI statistics follow window-independent values of this slice
+
+    def refresh_pending(self) -> None:
+        """Compute ROI statistics that waited for their slice to be read."""
+        for item in self.items:
+            if item.kind != "distance" and item.result is None:
+                item.update()

@@ -79,7 +79,9 @@ class SliceView(QWidget):
             line.setZValue(20)
             line.setVisible(False)
             self.view_box.addItem(line, ignoreBounds=True)
-        self.measurements = MeasurementLayer(self.view_box, lambda: self.index, self.plane_values)
+        self.measurements = MeasurementLayer(self.view_box, lambda: self.index, self.plane_values,
+                                             self.state.kept_measurements,
+                                             lambda: (self.state.series_uid, self.plane))
         self.view_box.tool_drag = self.measurements.handle_drag
         self.view_box.scroll_requested.connect(self.scroll)
         self.view_box.window_drag.connect(self.state.drag_window)
@@ -104,7 +106,7 @@ class SliceView(QWidget):
 
     # -- volume and slices ------------------------------------------------------------------
     def _on_volume_changed(self) -> None:
-        self.measurements.clear()
+        self.measurements.detach_all()  # the series keeps them; the new one's are drawn below
         volume = self.state.volume
         if volume is None:
             self.geometry_ = None
@@ -122,11 +124,13 @@ class SliceView(QWidget):
         self._render()
         self.reset_view()
         self._move_crosshair()
+        self.measurements.restore()
 
     def _on_slices_loaded(self) -> None:
         """More slices arrived: redraw if what is shown changed (reformatted planes always do)."""
         if self.geometry_ is None:
             return
+        self.measurements.refresh_pending()
         if self.geometry_.fixed != 0 or (self.plane_image is not None and not self.plane_image.loaded):
             self._render()
 
@@ -300,12 +304,17 @@ class SliceView(QWidget):
         self.cursor_reading.emit(self.cursor_text)
         self._update_overlay_text()
 
-    def plane_values(self) -> tuple[np.ndarray, float, float, str] | None:
-        """Physical values of the shown plane, its pixel spacing (mm) and unit (for ROIs)."""
+    def plane_values(self, index: int | None = None) -> tuple[np.ndarray, float, float, str] | None:
+        """Physical values of plane ``index`` (default: the shown one), its pixel spacing (mm)
+        and unit (for ROIs); None for colour or while the plane is not completely read."""
         g, volume = self.geometry_, self.state.volume
         if g is None or volume is None or volume.is_rgb:
             return None
-        data = g.slice_array(volume.voxels, self.index).astype(np.float32)
+        index = self.index if index is None else int(np.clip(index, 0, g.count - 1))
+        loaded = getattr(volume, "loaded", None)
+        if loaded is not None and not (loaded[index] if g.fixed == 0 else loaded.all()):
+            return None
+        data = g.slice_array(volume.voxels, index).astype(np.float32)
         return data * np.float32(volume.slope) + np.float32(volume.intercept), g.row_mm, g.col_mm, volume.units
 
     # -- corner text ------------------------------------------------------------------------

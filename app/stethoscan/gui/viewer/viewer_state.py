@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from stethoscan.gui.viewer.kept_measurements import KeptMeasurements
 from stethoscan.gui.viewer.plane_source import plane_order
 
 MIN_WINDOW_WIDTH = 1e-3
@@ -58,6 +59,13 @@ class ViewerState(QObject):
         self.overlays: dict[str, dict[str, Any]] = {}
         self.preset = "Default"
         self.plane_order = ["axial", "coronal", "sagittal"]  # main view first
+        self.kept_measurements = KeptMeasurements()  # per series UID, for the whole session
+
+    @property
+    def series_uid(self) -> str | None:
+        """UID of the shown series (a split part's own UID), or None when nothing names it."""
+        uid = getattr(self.series, "series_uid", "") or getattr(self.volume, "series_uid", "")
+        return uid or None
 
     # -- volume -----------------------------------------------------------------------------
     def set_volume(self, volume: Any, series: Any = None, labels: ScanLabels | None = None,
