@@ -44,6 +44,10 @@ def run_gui(paths_to_open: list[str], demo: bool, screenshot_dir: str | None = N
     settings = load_settings()
     store = PatientStore()
     workers = Workers()
+    from stethoscan.imaging.archive_cache import prune_archive_cache
+
+    # Extracted zip archives not opened for 30 days (or beyond 5 GB) are removed in the background.
+    workers.submit("Tidying the archive cache", prune_archive_cache)
     context = AppContext(settings, store, workers)
     window = MainWindow(context)
     window.log_file = log_file
