@@ -45,7 +45,10 @@ from stethoscan.audio.audio_devices import (
     find_input_device,
 )
 from stethoscan.audio.crash_safe_writer import CrashSafeWriter
-from stethoscan.audio.input_stream import close_input_stream, open_input_stream
+from stethoscan.audio.input_stream import (
+    LiveInputBase,
+    drain_events,
+)
 from stethoscan.core.errors import AudioDeviceError, AudioError, Cancelled
 
 MAX_BLOCK_MS = 20.0
@@ -112,7 +115,7 @@ class CaptureStatus:
     max_block_gap_s: float = 0.0  # longest time between two blocks from the device, s
 
 
-class Recorder:
+class Recorder(LiveInputBase):
     """One take from one microphone into ``out_path`` (FLAC or WAV). See the module text."""
 
     def __init__(
@@ -222,30 +225,9 @@ class Recorder:
             self._thread.join(timeout)
         return self.result
 
-    def __enter__(self) -> Recorder:
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    # -- live feed (GUI thread) -------------------------------------------------------------
-    def read_live_blocks(self) -> list[np.ndarray]:
-        """All blocks that arrived since the last call, oldest first: float32 (frames, channels)."""
-        blocks = []
-        while True:
-            try:
-                blocks.append(self._live.popleft())
-            except IndexError:
-                return blocks
-
+    # -- live feed (GUI thread; read_live_blocks is LiveInputBase's) -------------------------
     def poll_events(self) -> list[CaptureEvent]:
-        events = []
-        while True:
-            try:
-                events.append(self._events.get_nowait())
-            except queue.Empty:
-                return events
+        return drain_events(self._events)
 
     def status(self) -> CaptureStatus:
         return CaptureStatus(
@@ -260,21 +242,12 @@ class Recorder:
         return self._state
 
     # -- PortAudio side ---------------------------------------------------------------------
-    def _open_stream(self, device_index: int):
-        return open_input_stream(self.config, device_index, self.device_label, self._callback,
-                                 self._on_stream_finished)
-
     def _callback(self, indata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
         # Runs on PortAudio's thread: copy and count only, never block.
         if status.input_overflow:
             self._overflows += 1
         block = indata.copy()
-        now = time.monotonic()
-        if self._first_block_at is None:
-            self._first_block_at = now
-        elif now - self._last_block_at > self._max_block_gap_s:
-            self._max_block_gap_s = now - self._last_block_at
-        self._last_block_at = now
+        self._note_block_arrival(time.monotonic())
         if not self._paused:
             if self._max_frames is not None:
                 block_to_write = block[: max(self._max_frames - self._frames_captured, 0)]
@@ -283,17 +256,7 @@ class Recorder:
             if block_to_write.shape[0]:
                 self._frames_captured += block_to_write.shape[0]
                 self._writer_queue.put(block_to_write)
-        if len(self._live) == self._live.maxlen:
-            self._live_dropped += 1
-        self._live.append(block)
-
-    def _on_stream_finished(self) -> None:
-        self._stream_ended = True
-
-    def _close_stream(self) -> None:
-        with self._lock:
-            stream, self._stream = self._stream, None
-        close_input_stream(stream)
+        self._feed_live(block)
 
     # -- writer thread ----------------------------------------------------------------------
     def _writer_loop(self) -> None:

@@ -54,3 +54,71 @@ def close_input_stream(stream: Any) -> None:
         pass
     finally:
         note_stream_closed()
+
+
+def drain_blocks(live: Any) -> list:
+    """Pop every block from a ``collections.deque`` (oldest first) without blocking."""
+    blocks = []
+    while True:
+        try:
+            blocks.append(live.popleft())
+        except IndexError:
+            return blocks
+
+
+def drain_events(events: Any) -> list:
+    """Take every item from a ``queue.SimpleQueue`` (oldest first) without blocking."""
+    import queue
+
+    out = []
+    while True:
+        try:
+            out.append(events.get_nowait())
+        except queue.Empty:
+            return out
+
+
+class LiveInputBase:
+    """What the Recorder and the LevelMonitor share around their PortAudio stream.
+
+    Subclasses define ``start`` and ``stop`` and set ``config``, ``device_label``, ``_lock``, ``_stream``, ``_stream_ended``,
+    ``_live`` (a bounded deque), ``_live_dropped``, ``_first_block_at``, ``_last_block_at``,
+    ``_max_block_gap_s`` and define ``_callback``.
+    """
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def read_live_blocks(self) -> list:
+        """All blocks that arrived since the last call, oldest first: float32 (frames, channels)."""
+        return drain_blocks(self._live)
+
+    def _open_stream(self, device_index: int):
+        return open_input_stream(self.config, device_index, self.device_label, self._callback,
+                                 self._on_stream_finished)  # fmt: skip
+
+    def _on_stream_finished(self) -> None:
+        self._stream_ended = True
+
+    def _close_stream(self) -> None:
+        with self._lock:
+            stream, self._stream = self._stream, None
+        close_input_stream(stream)
+
+    def _note_block_arrival(self, now: float) -> None:
+        """Block timing, on PortAudio's thread: first arrival and the longest gap (s)."""
+        if self._first_block_at is None:
+            self._first_block_at = now
+        elif now - self._last_block_at > self._max_block_gap_s:
+            self._max_block_gap_s = now - self._last_block_at
+        self._last_block_at = now
+
+    def _feed_live(self, block) -> None:
+        """Hand a block to the live views (the oldest is dropped, and counted, when full)."""
+        if len(self._live) == self._live.maxlen:
+            self._live_dropped += 1
+        self._live.append(block)

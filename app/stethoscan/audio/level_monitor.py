@@ -37,11 +37,14 @@ from stethoscan.audio.audio_devices import (
     find_input_device,
 )
 from stethoscan.audio.capture_stream import MAX_BLOCK_MS, CaptureConfig, CaptureEvent, CaptureStatus
-from stethoscan.audio.input_stream import close_input_stream, open_input_stream
+from stethoscan.audio.input_stream import (
+    LiveInputBase,
+    drain_events,
+)
 from stethoscan.core.errors import AudioError
 
 
-class LevelMonitor:
+class LevelMonitor(LiveInputBase):
     """A microphone's live feed without a file. See the module text.
 
     ``state``: idle | starting (opened, no sound yet) | monitoring | failed | stopped.
@@ -89,32 +92,11 @@ class LevelMonitor:
         self._close_stream()
         self._emit("stopped", "Level check stopped; nothing was recorded.")
 
-    def __enter__(self) -> LevelMonitor:
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    # -- live feed (GUI thread) -------------------------------------------------------------
-    def read_live_blocks(self) -> list[np.ndarray]:
-        """All blocks that arrived since the last call, oldest first: float32 (frames, channels)."""
-        blocks = []
-        while True:
-            try:
-                blocks.append(self._live.popleft())
-            except IndexError:
-                return blocks
-
+    # -- live feed (GUI thread; read_live_blocks is LiveInputBase's) -------------------------
     def poll_events(self) -> list[CaptureEvent]:
         """What happened since the last call; also notices a failed or unplugged device."""
         self._watch_device()
-        events = []
-        while True:
-            try:
-                events.append(self._events.get_nowait())
-            except queue.Empty:
-                return events
+        return drain_events(self._events)
 
     def status(self) -> CaptureStatus:
         return CaptureStatus(
@@ -131,32 +113,13 @@ class LevelMonitor:
         return self._state
 
     # -- PortAudio side ---------------------------------------------------------------------
-    def _open_stream(self, device_index: int):
-        return open_input_stream(self.config, device_index, self.device_label, self._callback,
-                                 self._on_stream_finished)
-
     def _callback(self, indata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
         # Runs on PortAudio's thread: copy and count only, never block.
         if status.input_overflow:
             self._overflows += 1
-        now = time.monotonic()
-        if self._first_block_at is None:
-            self._first_block_at = now
-        elif now - self._last_block_at > self._max_block_gap_s:
-            self._max_block_gap_s = now - self._last_block_at
-        self._last_block_at = now
+        self._note_block_arrival(time.monotonic())
         self._frames += frames
-        if len(self._live) == self._live.maxlen:
-            self._live_dropped += 1
-        self._live.append(indata.copy())
-
-    def _on_stream_finished(self) -> None:
-        self._stream_ended = True
-
-    def _close_stream(self) -> None:
-        with self._lock:
-            stream, self._stream = self._stream, None
-        close_input_stream(stream)
+        self._feed_live(indata.copy())
 
     # -- watching the device (from poll_events) ---------------------------------------------
     def _watch_device(self) -> None:

@@ -355,41 +355,22 @@ class PatientStore:
         return [Marker(r["id"], r["recording_id"], r["start_s"], r["end_s"], r["label"], r["source"]) for r in rows]
 
     # -- visits (cognitive scores) ----------------------------------------------------------
-    def add_visit(
-        self,
-        patient_id: int,
-        visit_date: str,
-        *,
-        age_years: float | None = None,
-        mmse: float | None = None,
-        moca: float | None = None,
-        cdr: float | None = None,
-        other: dict[str, Any] | None = None,
-    ) -> int:
+    def add_visit(self, patient_id: int, visit_date: str, **scores: Any) -> int:
+        """Save a visit; ``scores``: age_years, mmse (0-30), moca (0-30), cdr, other (dict)."""
         return self._insert(
-            "INSERT INTO visits (patient_id, visit_date, age_years, mmse, moca, cdr, other_json)"
+            "INSERT INTO visits (visit_date, age_years, mmse, moca, cdr, other_json, patient_id)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (patient_id, visit_date, age_years, mmse, moca, cdr, json.dumps(other or {})),
+            (*_visit_values(visit_date, **scores), patient_id),
         )
 
-    def update_visit(
-        self,
-        visit_id: int,
-        visit_date: str,
-        *,
-        age_years: float | None = None,
-        mmse: float | None = None,
-        moca: float | None = None,
-        cdr: float | None = None,
-        other: dict[str, Any] | None = None,
-    ) -> None:
+    def update_visit(self, visit_id: int, visit_date: str, **scores: Any) -> None:
         """Replace every field of a visit in one transaction (its id stays the same)."""
         try:
             with self._tx() as conn:
                 cursor = conn.execute(
                     "UPDATE visits SET visit_date = ?, age_years = ?, mmse = ?, moca = ?, cdr = ?,"
                     " other_json = ? WHERE id = ?",
-                    (visit_date, age_years, mmse, moca, cdr, json.dumps(other or {}), visit_id),
+                    (*_visit_values(visit_date, **scores), visit_id),
                 )
                 if cursor.rowcount == 0:
                     raise RecordsError(f"Visit {visit_id} does not exist (deleted elsewhere?).")
@@ -440,6 +421,19 @@ class PatientStore:
             item["result"] = json.loads(item.pop("result_json"))
             out.append(item)
         return out
+
+
+def _visit_values(
+    visit_date: str,
+    *,
+    age_years: float | None = None,
+    mmse: float | None = None,
+    moca: float | None = None,
+    cdr: float | None = None,
+    other: dict[str, Any] | None = None,
+) -> tuple[Any, ...]:
+    """A visit's column values in the order (date, age, MMSE, MoCA, CDR, other as JSON)."""
+    return (visit_date, age_years, mmse, moca, cdr, json.dumps(other or {}))
 
 
 def _patient(row: sqlite3.Row) -> Patient:
