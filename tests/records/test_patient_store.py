@@ -84,3 +84,45 @@ def test_results_of_every_session_of_one_patient(tmp_path):
     with pytest.raises(ValueError):
         store.list_results()
     store.close()
+
+
+def test_scan_measurements_are_saved_per_series_and_replaced(tmp_path):
+    from stethoscan.records.scan_measurements import ScanMeasurement
+
+    db = tmp_path / "p.sqlite3"
+    store = PatientStore(db)
+    ruler = ScanMeasurement("distance", "axial", 10, (5.0, 4.0), (29.0, 22.0), "30.0 mm")
+    roi = ScanMeasurement("ellipse", "coronal", 3, (1.5, 2.5), (9.0, 8.0), "Mean 40.0 HU")
+    store.replace_scan_measurements("1.2.3.1", [ruler, roi])
+    store.replace_scan_measurements("1.2.3.2", [roi])
+    store.close()
+
+    again = PatientStore(db)
+    saved = again.list_scan_measurements("1.2.3.1")
+    assert [m.same_as(r) for m, r in zip(saved, [ruler, roi], strict=True)] == [True, True]
+    again.replace_scan_measurements("1.2.3.1", [roi])  # the ruler was deleted
+    assert [m.kind for m in again.list_scan_measurements("1.2.3.1")] == ["ellipse"]
+    assert len(again.list_scan_measurements("1.2.3.2")) == 1  # another series is untouched
+    assert again.list_scan_measurements("9.9") == []
+    with pytest.raises(RecordsError, match="could not be saved"):
+        again.replace_scan_measurements("1.2.3.1", [ScanMeasurement("angle", "axial", 0, (0, 0), (1, 1))])
+    assert [m.kind for m in again.list_scan_measurements("1.2.3.1")] == ["ellipse"]  # rolled back
+    again.close()
+
+
+def test_a_database_of_the_first_schema_is_migrated_and_keeps_its_data(tmp_path):
+    from stethoscan.records import patient_store
+
+    db = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(db)
+    conn.executescript(patient_store._SCHEMA_V1)
+    conn.execute("INSERT INTO patients (patient_key, display_name, created_at) VALUES ('K', 'Old^One', 'x')")
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+
+    store = PatientStore(db)
+    assert store.find_patient("K").display_name == "Old^One"
+    assert store._query("PRAGMA user_version")[0][0] == len(patient_store._MIGRATIONS)
+    assert store.list_scan_measurements("1.2") == []
+    store.close()

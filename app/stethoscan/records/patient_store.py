@@ -19,6 +19,7 @@ from typing import Any
 
 from stethoscan.core import paths
 from stethoscan.core.errors import RecordsError
+from stethoscan.records.scan_measurements import ScanMeasurement
 
 _SCHEMA_V1 = """
 CREATE TABLE patients (
@@ -94,7 +95,25 @@ CREATE INDEX idx_visits_patient ON visits(patient_id);
 CREATE INDEX idx_results_session ON results(session_id);
 """
 
-_MIGRATIONS: list[str] = [_SCHEMA_V1]  # index i brings user_version i -> i+1
+_SCHEMA_V2 = """
+CREATE TABLE scan_measurements (
+    id INTEGER PRIMARY KEY,
+    series_uid TEXT NOT NULL,
+    position INTEGER NOT NULL,             -- drawing order within the series
+    kind TEXT NOT NULL CHECK (kind IN ('distance', 'rectangle', 'ellipse')),
+    plane TEXT NOT NULL CHECK (plane IN ('axial', 'coronal', 'sagittal')),
+    slice_index INTEGER NOT NULL CHECK (slice_index >= 0),
+    start_x_mm REAL NOT NULL,
+    start_y_mm REAL NOT NULL,
+    end_x_mm REAL NOT NULL,
+    end_y_mm REAL NOT NULL,
+    summary TEXT NOT NULL DEFAULT '',
+    saved_at TEXT NOT NULL
+);
+CREATE INDEX idx_scan_measurements_series ON scan_measurements(series_uid);
+"""
+
+_MIGRATIONS: list[str] = [_SCHEMA_V1, _SCHEMA_V2]  # index i brings user_version i -> i+1
 
 
 def now_iso() -> str:
@@ -353,6 +372,28 @@ class PatientStore:
             "SELECT * FROM markers WHERE recording_id = ? ORDER BY start_s, id", (recording_id,)
         )
         return [Marker(r["id"], r["recording_id"], r["start_s"], r["end_s"], r["label"], r["source"]) for r in rows]
+
+    # -- scan measurements ------------------------------------------------------------------
+    def replace_scan_measurements(self, series_uid: str, measurements: list[ScanMeasurement]) -> None:
+        """Replace the saved measurements of a series with ``measurements`` (in drawing order)."""
+        rows = [(series_uid, i, m.kind, m.plane, int(m.slice_index), *map(float, m.start_mm),
+                 *map(float, m.end_mm), m.summary, now_iso()) for i, m in enumerate(measurements)]
+        try:
+            with self._tx() as conn:
+                conn.execute("DELETE FROM scan_measurements WHERE series_uid = ?", (series_uid,))
+                conn.executemany(
+                    "INSERT INTO scan_measurements (series_uid, position, kind, plane, slice_index,"
+                    " start_x_mm, start_y_mm, end_x_mm, end_y_mm, summary, saved_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        except sqlite3.IntegrityError as exc:
+            raise RecordsError(f"The measurements could not be saved: {exc}.") from exc
+
+    def list_scan_measurements(self, series_uid: str) -> list[ScanMeasurement]:
+        """The saved measurements of a series, in drawing order."""
+        rows = self._query("SELECT * FROM scan_measurements WHERE series_uid = ? ORDER BY position, id",
+                           (series_uid,))
+        return [ScanMeasurement(r["kind"], r["plane"], r["slice_index"], (r["start_x_mm"], r["start_y_mm"]),
+                                (r["end_x_mm"], r["end_y_mm"]), r["summary"]) for r in rows]
 
     # -- visits (cognitive scores) ----------------------------------------------------------
     def add_visit(self, patient_id: int, visit_date: str, **scores: Any) -> int:

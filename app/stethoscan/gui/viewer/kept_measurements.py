@@ -1,57 +1,95 @@
-"""The measurements a clinician drew, kept per series for the session (no Qt).
+"""The measurements a clinician drew, kept per series and saved in the patient database (no Qt).
 
-A measurement is kept as what is needed to draw it again: its kind, the plane and slice it was
-drawn on, and its two defining points in that plane's view coordinates (mm from the image's top
-left corner; for an ROI the corners of its bounding box). The shown value (``summary``) is
-recomputed when the measurement is drawn again; it is kept only so the set can be listed.
-Records are keyed by series instance UID (a split series' own UID), so the measurements of one
-series never appear on another.
+Records (``records.scan_measurements.ScanMeasurement``, here ``KeptMeasurement``) are keyed by
+series instance UID (a split series' own UID), so the measurements of one series never appear on
+another. With a store attached (``attach_store``), a series' saved measurements are read the first
+time it is shown and the whole set of a series is written again whenever one of them is drawn,
+changed or deleted: closing the program loses nothing. Without a store they last for the session.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+import sqlite3
+from collections.abc import Callable
+from typing import Any
 
-KINDS = ("distance", "rectangle", "ellipse")
+from stethoscan.core.errors import RecordsError
+from stethoscan.records.scan_measurements import KINDS, ScanMeasurement
 
-
-@dataclass(eq=False)  # identity: two equal-looking measurements are still two measurements
-class KeptMeasurement:
-    kind: str  # "distance", "rectangle" or "ellipse"
-    plane: str  # "axial", "coronal" or "sagittal"
-    slice_index: int  # index of the slice in that plane
-    start_mm: tuple[float, float]  # (x, y) view mm
-    end_mm: tuple[float, float]  # (x, y) view mm
-    summary: str = ""  # the value as last shown, e.g. "30.0 mm" or "Mean 40.0 HU ..."
+KeptMeasurement = ScanMeasurement
+_log = logging.getLogger(__name__)
 
 
 class KeptMeasurements:
-    """Measurements of every series shown in this session, by series UID."""
+    """Measurements of every series shown, by series UID; saved through a store when attached."""
 
     def __init__(self) -> None:
         self._by_series: dict[str, list[KeptMeasurement]] = {}
+        self._store: Any = None  # records.patient_store.PatientStore
+        self._on_error: Callable[[str], None] = lambda _message: None
+        self._read: set[str] = set()  # series whose saved measurements were read
+
+    def attach_store(self, store: Any, on_error: Callable[[str], None] | None = None) -> None:
+        """Save to and read from ``store`` (a PatientStore); ``on_error`` gets a message for
+        the clinician when the database cannot be read or written."""
+        self._store = store
+        self._on_error = on_error or self._on_error
+        self._read.clear()
 
     def add(self, series_uid: str, record: KeptMeasurement) -> KeptMeasurement:
         if record.kind not in KINDS:
             raise ValueError(f"unknown measurement kind {record.kind!r}")
+        self._load(series_uid)
         self._by_series.setdefault(series_uid, []).append(record)
+        self.save(series_uid)
         return record
 
     def remove(self, series_uid: str, record: KeptMeasurement) -> None:
         """Forget ``record`` (the clinician deleted it); unknown records are ignored."""
         records = self._by_series.get(series_uid, [])
-        if any(r is record for r in records):
-            records[:] = [r for r in records if r is not record]
+        if not any(r is record for r in records):
+            return
+        records[:] = [r for r in records if r is not record]
         if not records:
             self._by_series.pop(series_uid, None)
+        self.save(series_uid)
 
     def for_series(self, series_uid: str | None, plane: str | None = None) -> list[KeptMeasurement]:
         """The kept measurements of a series (optionally of one plane), in drawing order."""
         if not series_uid:
             return []
+        self._load(series_uid)
         records = self._by_series.get(series_uid, [])
         return [r for r in records if plane is None or r.plane == plane]
 
     def series_uids(self) -> list[str]:
-        """UIDs of the series that have kept measurements."""
+        """UIDs of the series that have kept measurements (read so far)."""
         return list(self._by_series)
+
+    def save(self, series_uid: str | None) -> bool:
+        """Write the series' measurements to the store; False (and a message) if that failed."""
+        if not series_uid or self._store is None:
+            return True
+        try:
+            self._store.replace_scan_measurements(series_uid, self._by_series.get(series_uid, []))
+        except (RecordsError, sqlite3.Error) as exc:
+            _log.warning("Measurements could not be saved: %s", type(exc).__name__)
+            self._on_error("The measurements could not be saved to the patient database "
+                           f"({exc}); they stay on screen until the program closes. "
+                           "Check the disk space and that the database file is writable.")
+            return False
+        return True
+
+    def _load(self, series_uid: str) -> None:
+        if self._store is None or series_uid in self._read:
+            return
+        self._read.add(series_uid)
+        try:
+            saved = self._store.list_scan_measurements(series_uid)
+        except (RecordsError, sqlite3.Error) as exc:
+            _log.warning("Saved measurements could not be read: %s", type(exc).__name__)
+            self._on_error(f"The saved measurements of this series could not be read ({exc}).")
+            return
+        if saved:
+            self._by_series.setdefault(series_uid, [])[:0] = saved

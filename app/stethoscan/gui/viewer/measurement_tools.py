@@ -3,8 +3,9 @@
 View coordinates of a slice view are millimetres (the image is placed with its pixel spacing),
 so a distance is the length of the drawn segment. An ROI's statistics use the pixels whose
 centres lie inside the drawn shape; its area is the drawn shape's area (mm^2).
-Every measurement is also kept per series (``kept_measurements``): when the series is shown
-again, its measurements are drawn again on their slices.
+Every measurement is also kept per series (``kept_measurements``) and saved in the patient
+database once drawn, moved or deleted: when the series is shown again, in this session or a
+later one, its measurements are drawn again on their slices.
 """
 
 from __future__ import annotations
@@ -96,6 +97,7 @@ class Measurement(QObject):
         super().__init__()
         self.kind, self.slice_index, self._values = kind, slice_index, values
         self.record: KeptMeasurement | None = None  # what is kept of it for its series
+        self.saved_state: tuple | None = None  # the record as last saved to the database
         self.series_uid: str | None = None  # the series it is kept under
         self.result: float | RoiStats | None = None
         self.label = pg.TextItem("", color="#f7e7b4", fill=pg.mkBrush(0, 0, 0, 170), anchor=(0, 1))
@@ -200,9 +202,10 @@ class MeasurementLayer(QObject):
         elif self._drawing is not None:
             self._drawing.set_end(self._start, point)
             if ev.isFinish():
-                self._drawing.update()
-                self.measured.emit(self._drawing)
-                self._drawing = None
+                drawn, self._drawing = self._drawing, None
+                drawn.update()
+                self.measured.emit(drawn)
+                self._save(drawn)
         return True
 
     def add(self, kind: str, start: QPointF, end: QPointF, slice_index: int | None = None,
@@ -216,7 +219,9 @@ class MeasurementLayer(QObject):
         item.item.sigRemoveRequested.connect(lambda _roi, m=item: self.remove(m))
         item.changed.connect(self.measured.emit)
         item.item.sigRegionChanged.connect(lambda _roi, m=item: self._remember(m))  # after update
+        item.item.sigRegionChangeFinished.connect(lambda _roi, m=item: self._save(m))  # moved
         item.series_uid, plane = self._place()
+        restored = record is not None
         if record is None:
             record = KeptMeasurement(kind, plane, index, (start.x(), start.y()), (end.x(), end.y()))
             if item.series_uid:
@@ -225,6 +230,10 @@ class MeasurementLayer(QObject):
         item.update()
         self._remember(item)
         self.items.append(item)
+        if restored:
+            item.saved_state = _saved_state(record)
+        else:
+            self._save(item)  # with its value
         return item
 
     def _remember(self, item: Measurement) -> None:
@@ -234,6 +243,17 @@ class MeasurementLayer(QObject):
         item.record.start_mm, item.record.end_mm = item.defining_points()
         if item.result is not None:  # a pending ROI (slice not read yet) keeps its last value
             item.record.summary = item.label.textItem.toPlainText()
+
+    def _save(self, item: Measurement) -> None:
+        """Save the series' measurements once ``item`` is drawn or moved (not while drawing,
+        and not when nothing changed: scrolling recomputes ROI values without a write)."""
+        if item is self._drawing or item.record is None or not item.series_uid:
+            return
+        self._remember(item)
+        state = _saved_state(item.record)
+        if state != item.saved_state:
+            item.saved_state = state
+            self.kept.save(item.series_uid)
 
     def remove(self, item: Measurement) -> None:
         """Delete a measurement: off the view and out of its series' kept set."""
@@ -275,3 +295,9 @@ class MeasurementLayer(QObject):
         for item in self.items:
             if item.kind != "distance" and item.result is None:
                 item.update()
+
+
+def _saved_state(record: KeptMeasurement) -> tuple:
+    """What of a record the database holds (a change in it needs a write)."""
+    return (record.plane, record.slice_index, tuple(record.start_mm), tuple(record.end_mm),
+            record.summary)

@@ -41,6 +41,8 @@ class ScanViewer(QWidget):
         self.setObjectName("scanViewer")
         self.context = context
         self.state = ViewerState(self)
+        if getattr(context, "store", None) is not None:  # measurements outlive the session
+            self.state.kept_measurements.attach_store(context.store, context.status_message.emit)
         self.load_function = imaging_bridge.load_volume  # tests swap in a synthetic loader
         self.job: Any = None
         self._last_refresh = 0.0
