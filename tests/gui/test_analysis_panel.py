@@ -102,6 +102,33 @@ def test_breath_analysis_shows_rate_ratio_and_proposes_phases_to_accept(view, co
         assert panel.model_view.table.rowCount() == len(result.model_results)
 
 
+def test_figures_follow_the_clinicians_saved_markers(view, context, qtbot, shared_data):
+    """Accepted phases give the automatic rate again; the expert's own cycle starts, marked by
+    hand, give the expert's rate (here where the automatic rate is about half of it)."""
+    wav = shared_data / "icbhi-sample" / "104_1b1_Ll_sc_Litt3200.wav"
+    result = open_and_analyse(view, qtbot, wav, "breath")
+    panel = view.analysis
+    assert not panel.marker_figures.isVisibleTo(panel)  # nothing saved yet
+    view.marker_panel.accept_button.click()
+    text = panel.marker_figures.text()
+    assert text.startswith("From the saved markers:") and panel.marker_figures.isVisibleTo(panel)
+    marked_rate = float(text.split(":")[1].split("breaths/min")[0])
+    assert marked_rate == pytest.approx(result.breathing_rate_bpm, abs=1.0)
+    for marker in list(view.markers.saved):
+        view.markers.remove(marker)
+    assert not panel.marker_figures.isVisibleTo(panel)
+    starts = np.loadtxt(wav.with_suffix(".txt"), ndmin=2)[:, 0]
+    for start in starts:
+        view.markers.add(start, start + 0.6, "inspiration")
+    view.markers.add(2.0, 2.4, "cough")
+    whole = [b - a for a, b in zip(starts[:-1], starts[1:], strict=True) if 1.0 <= b - a <= 10.0]
+    expected = 60.0 * len(whole) / sum(whole)
+    assert f"{expected:.1f} breaths/min over {len(whole)} cycles" in panel.marker_figures.text()
+    assert "1 cough" in panel.marker_figures.text()
+    saved = context.store.list_markers(view.recording.id)  # and they are in the database
+    assert sum(m.label == "inspiration" for m in saved) == len(starts)
+
+
 def test_voice_report_table_flags_and_pitch_contour(view, qtbot, shared_data):
     result = open_and_analyse(view, qtbot, shared_data / "fsdd-voice" / "0_jackson_0.wav", "voice")
     table = view.analysis.voice_table

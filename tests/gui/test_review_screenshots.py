@@ -94,6 +94,7 @@ def test_review_screenshots(themed_view, qtbot, shared_data, request):
     view.selection.set_cursor(7.4)
     view.side_tabs.setCurrentIndex(0)
     assert busy_fraction(save(view, qtbot, root, "review_breath.png")) > 0.2
+    view.marker_panel.accept_button.click()  # the figures of the saved markers show above
     view.side_tabs.setCurrentIndex(1)
     view.analysis.tabs.setCurrentIndex(1)
     view.analysis.features.segment_combo.setCurrentIndex(1)

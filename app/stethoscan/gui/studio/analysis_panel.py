@@ -92,6 +92,10 @@ class AnalysisPanel(QWidget):
         self.notes = QLabel("")
         self.notes.setWordWrap(True)
         self.notes.setObjectName("browserSummary")
+        self.marker_figures = QLabel("")  # the figures of the clinician's saved markers
+        self.marker_figures.setObjectName("markerFigures")
+        self.marker_figures.setWordWrap(True)
+        self.marker_figures.hide()
         self.voice_table = VoiceReportTable()
         self.features = FeatureView()
         self.features.export_requested.connect(self.choose_features_csv)
@@ -109,6 +113,7 @@ class AnalysisPanel(QWidget):
         layout.addWidget(self.progress)
         layout.addWidget(self.error)
         layout.addWidget(self.summary)
+        layout.addWidget(self.marker_figures)
         layout.addWidget(self.notes)
         layout.addWidget(self.tabs, 1)
         self.set_clip(None)
@@ -161,6 +166,14 @@ class AnalysisPanel(QWidget):
         self.voice_combo.setVisible(kind == "voice")
         self.run_button.setEnabled(clip is not None)
         self._show_result(None)
+
+    def set_saved_markers(self, rows: list[tuple[float, float, str, str]]) -> None:
+        """Show the figures that follow from the take's saved markers (hidden without any)."""
+        from stethoscan.audio.analysis.marker_figures import figures_from_markers
+
+        text = marker_figures_text(figures_from_markers(rows))
+        self.marker_figures.setText(text)
+        self.marker_figures.setVisible(bool(text))
 
     def run(self) -> None:
         if self.clip is None or self.is_running:
@@ -339,6 +352,23 @@ def summary_html(result) -> str:
                  figure("vowel" if kind == "sustained" else "speech", "norms applied")]
     cells.append(figure(f"{result.duration_s:.1f} s", f"at {result.rate_hz} Hz"))
     return "<table><tr>" + "".join(cells) + "</tr></table>"
+
+
+def marker_figures_text(figures) -> str:
+    """One line for ``audio.analysis.marker_figures.MarkerFigures``; empty when nothing is marked."""
+    if figures.empty:
+        return ""
+    parts = []
+    if figures.rate_bpm is not None:
+        parts.append(f"{figures.rate_bpm:.1f} breaths/min over {figures.cycles} "
+                     f"cycle{'s' if figures.cycles != 1 else ''}")
+    elif figures.inspirations:
+        parts.append("mark two inspirations 1-10 s apart for a rate")
+    if figures.ie_ratio is not None:
+        parts.append(f"I/E ratio {figures.ie_ratio:.2f}")
+    if figures.coughs:
+        parts.append(f"{figures.coughs} cough{'s' if figures.coughs != 1 else ''}")
+    return "From the saved markers: " + " · ".join(parts) if parts else ""
 
 
 def _message(exc: BaseException) -> str:

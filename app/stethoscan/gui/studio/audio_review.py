@@ -170,6 +170,7 @@ class AudioReviewView(ReviewPlaybackAndMarkers, TakeImportExport, QWidget):
         self.playback.failed.connect(self.show_message)
         self.markers.saved_markers_edited.connect(self.save_markers)
         self.markers.changed.connect(self._update_marker_legend)
+        self.markers.changed.connect(lambda: self.analysis.set_saved_markers(self.markers.saved_rows()))
         self.marker_panel.add_requested.connect(self.add_marker)
         self.analysis.result_ready.connect(self._on_analysis)
         controls = self.spectrogram_controls
