@@ -113,7 +113,9 @@ def analyze_recording(clip: AudioClip, task_kind: str, task=None,
         result.ie_ratio = _finite(seg.ie_ratio)
         result.notes.append(
             "Inspiration/expiration labels use the chest-wall heuristic (inspiration louder); "
-            "they can be swapped over the trachea or with loud expiratory sounds."
+            "they can be swapped over the trachea or with loud expiratory sounds. The rate is "
+            "counted from sound loudness: where loud and quiet breaths alternate it can be half "
+            "the true rate, so check the cycles against the patient and correct the markers."
         )
         feature_segments = [(s, e, "cycle") for s, e in seg.cycles]
     elif task_kind == "cough":
