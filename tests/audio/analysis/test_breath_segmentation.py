@@ -233,6 +233,17 @@ def test_icbhi_rate_and_boundary_f1_are_recorded(shared_data, tmp_path):
     flags any change of colour (32-58 % of frames; 5.7, 1.1, 3.1, 1.1; 0.70, 0.71, 0.17, 0.82,
     mean 0.60, worse on 101), re each frame's own 250 Hz-smoothed spectrum it flags 0-19 % and
     changes nothing here (neutral on the hard sets).
+    Stop 9 (rates 101, 103, 104 Al, 104 Ll): 104 Ll's 150-1000 Hz envelope has no peak near its
+    2 s cycles (autocorrelation 0.05); per-band chain rates 150-300/300-600/600-1200/1200-1800 Hz
+    are 10.5/15.1/15.0/30.4. Dropped: inner minima deeper than the LOUDER end with a rise >= 0.3-0.8
+    of the range count as skipped pauses (33.4, 39.3, 31.9-20.6, 29.9-15.0); HPSS residual envelope
+    (33.6-33.8, 20.1-22.4, 16.5-26.1, 14.9-15.7; synthetic sets worse); band to 1800 Hz (33.4,
+    21.6, 19.1, 15.0); sub-bands weighted by rhythm strength (34.8, 19.4-21.6, 19.1-20.6, 15.0-15.8);
+    periods within 0.75-1.5 x the autocorrelation's (104 Ll 31.0, hard sets 13-57 % within 3);
+    capped interval cost (ICBHI unchanged, realistic set worse); a 800-1800 Hz envelope chosen by
+    its autocorrelation at its period (33.4, 20.1, 28.8, 31.7; F1 104 Al 0.00; alternating sets
+    worse: the autocorrelation also favours the double period). Details: team log
+    breath_rate_stop9.md.
     KNOWN GAP: 104 Ll's rate is still about half the expert's (quiet breaths between loud ones
     are merged with them; loud voiced bursts in its expirations); 104 Al's boundaries are
     mostly off (its inspirations are faint, its expirations carry loud harmonic bursts). The
