@@ -242,8 +242,7 @@ def test_icbhi_rate_and_boundary_f1_are_recorded(shared_data, tmp_path):
     periods within 0.75-1.5 x the autocorrelation's (104 Ll 31.0, hard sets 13-57 % within 3);
     capped interval cost (ICBHI unchanged, realistic set worse); a 800-1800 Hz envelope chosen by
     its autocorrelation at its period (33.4, 20.1, 28.8, 31.7; F1 104 Al 0.00; alternating sets
-    worse: the autocorrelation also favours the double period). Details: team log
-    breath_rate_stop9.md.
+    worse: the autocorrelation also favours the double period).
     KNOWN GAP: 104 Ll's rate is still about half the expert's (quiet breaths between loud ones
     are merged with them; loud voiced bursts in its expirations); 104 Al's boundaries are
     mostly off (its inspirations are faint, its expirations carry loud harmonic bursts). The
