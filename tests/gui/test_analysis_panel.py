@@ -113,7 +113,7 @@ def test_figures_follow_the_clinicians_saved_markers(view, context, qtbot, share
     text = panel.marker_figures.text()
     assert text.startswith("From the saved markers:") and panel.marker_figures.isVisibleTo(panel)
     marked_rate = float(text.split(":")[1].split("breaths/min")[0])
-    assert marked_rate == pytest.approx(result.breathing_rate_bpm, abs=1.0)
+    assert marked_rate == pytest.approx(result.breathing_rate_bpm, abs=0.051)  # the same cycles
     for marker in list(view.markers.saved):
         view.markers.remove(marker)
     assert not panel.marker_figures.isVisibleTo(panel)
