@@ -5,6 +5,9 @@ AUC, expected calibration error and reliability bins; for respiratory models als
 sensitivity/specificity/score and wheeze/crackle detection AUCs), ``confusion_matrix.png``,
 ``roc.png`` and ``reliability.png``.
 
+``--breath-segmentation`` instead of ``--model`` scores the signal pipeline's breathing cycles
+against the data's annotated cycles (``workflows.breath_segmentation_scoring``).
+
 Which evaluator runs depends on the package's ``[model] pipeline`` (see :data:`EVALUATORS`).
 Each evaluator is a function looked up lazily by module path and called as::
 
@@ -36,7 +39,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Evaluate an installed or bundled model on labelled data and write "
         "metrics.json, confusion_matrix.png, roc.png and reliability.png.",
     )
-    parser.add_argument("--model", required=True, metavar="NAME", help="package name or folder")
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument("--model", metavar="NAME", help="package name or folder")
+    what.add_argument("--breath-segmentation", action="store_true",
+                      help="score the automatic breathing cycles and rate against the data's "
+                      "annotated cycles (segmentation_scores.csv, segmentation_summary.json)")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--data", type=Path, metavar="PATH", help="labelled data folder")
     source.add_argument("--synthetic", type=int, metavar="N", help="N synthetic samples")
@@ -91,6 +98,8 @@ def _run(args: argparse.Namespace) -> int:
         raise ValidationError("--synthetic must be at least 1.")
     if args.data is not None and not args.data.exists():
         raise ValidationError(f"The data folder {args.data} does not exist.")
+    if args.breath_segmentation:
+        return _run_breath_segmentation(args)
     evaluate = evaluator_for(_pipeline_of(args.model))
     extra = {}
     if args.split != "all":
@@ -106,6 +115,27 @@ def _run(args: argparse.Namespace) -> int:
         print(f"Wrote metrics.json, confusion_matrix.png, roc.png, reliability.png to {args.out}")
         for key, value in figures.items():
             print(f"  {key}: {value}")
+    return 0
+
+
+def _run_breath_segmentation(args: argparse.Namespace) -> int:
+    from stethoscan.core.errors import ValidationError
+    from stethoscan.core.task import ConsoleTask
+    from stethoscan.workflows.breath_segmentation_scoring import run
+
+    if args.split != "all":
+        raise ValidationError("--split applies to respiratory models only; leave it out.")
+    summary = run(args.out, data_path=args.data, synthetic=args.synthetic, seed=args.seed,
+                  task=ConsoleTask("evaluate"))
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return 0
+    print(f"Wrote segmentation_scores.csv and segmentation_summary.json to {args.out}")
+    for key in ("recordings", "rated_recordings", "within_3_bpm", "median_rate_error_bpm", "mean_boundary_f1"):
+        value = summary[key]
+        print(f"  {key}: {round(value, 4) if isinstance(value, float) else value}")
+    for failure in summary["failures"]:
+        print(f"  not read: {failure['recording']}: {failure['reason']}")
     return 0
 
 

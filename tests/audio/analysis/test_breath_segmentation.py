@@ -17,38 +17,21 @@ from stethoscan.audio.analysis.breath_segmentation import (
     segment_breathing,
 )
 from stethoscan.audio.analysis.preprocessing import preprocess
+from stethoscan.audio.analysis.segmentation_scoring import (
+    boundary_f1,
+    cycle_boundaries,
+    reference_rate_bpm,
+)
 from stethoscan.audio.analysis.synthetic_sounds import synth_breathing
 
 
-def boundary_f1(predicted: list[float], reference: list[float], tol_s: float = 0.5) -> float:
-    """F1 of boundaries matched one-to-one within ``tol_s`` (greedy, nearest first)."""
-    unused = list(reference)
-    hits = 0
-    for p in predicted:
-        if not unused:
-            break
-        nearest = min(unused, key=lambda r: abs(r - p))
-        if abs(nearest - p) <= tol_s:
-            hits += 1
-            unused.remove(nearest)
-    if hits == 0:
-        return 0.0
-    precision, recall = hits / len(predicted), hits / len(reference)
-    return 2 * precision * recall / (precision + recall)
-
-
 def _boundaries(cycles) -> list[float]:
-    return sorted({round(v, 3) for c in cycles for v in c[:2]})
+    return cycle_boundaries(cycles)
 
 
-def expert_rate_bpm(annotations: np.ndarray, duration_s: float, edge_s: float = 0.1) -> float:
-    """Breaths/min implied by expert cycles: complete cycles counted over the time they span.
-
-    Cycles cut by the recording's start or end (within ``edge_s``) are left out: they are not
-    whole breaths. This is what a clinician counting breaths gets (60 / mean cycle duration).
-    """
-    whole = [(s, e) for s, e in annotations[:, :2] if s > edge_s and e < duration_s - edge_s]
-    return 60.0 * len(whole) / sum(e - s for s, e in whole)
+def expert_rate_bpm(annotations: np.ndarray, duration_s: float) -> float:
+    """Breaths/min implied by expert cycles (see ``segmentation_scoring.reference_rate_bpm``)."""
+    return reference_rate_bpm([tuple(r[:2]) for r in annotations], duration_s)
 
 
 @pytest.mark.parametrize(("rate_bpm", "seed"), [(12.0, 0), (18.0, 1), (24.0, 2), (30.0, 3)])
