@@ -35,7 +35,13 @@ def _model_results(clip, result) -> list[dict]:
         if exc.name and exc.name.startswith("stethoscan.workflows.respiratory_prediction"):
             return []
         raise
-    predictions = module.predict_cycles(clip, result.segments, None)
+    from stethoscan.core.errors import InputMismatchError
+
+    try:
+        predictions = module.predict_cycles(clip, result.segments, None)
+    except InputMismatchError as exc:  # e.g. shorter than a breath: the analysis still stands
+        result.notes.append(f"The respiratory model was not run: {exc}")
+        return []
     return list(predictions or [])
 
 

@@ -170,6 +170,7 @@ def predict_cycles(clip: AudioClip, segments=None, task=None, model: Any = None,
     ``maps``, when a dict, receives each abnormal cycle's folded saliency map by cycle index.
     """
     model = _load(model)
+    input_warnings(clip, model)  # too short or too coarse a recording is refused, as by predict
     spec = PatchSpec.from_manifest(model.manifest.input.audio)
     labels = list(model.manifest.labels)
     mono = clip.mono()

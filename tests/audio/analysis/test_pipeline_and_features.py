@@ -123,3 +123,15 @@ def test_bench_analysis_prints_figures_and_baselines(capsys):
     for key in ("pipeline_breath_20s_ms", "baseline_librosa_features_20s_ms",
                 "voice_report_5s_ms", "baseline_pyin_5s_ms", "pipeline_with_explanation_20s_ms"):
         assert figures[key] > 0
+
+
+def test_analyze_does_not_run_the_model_on_less_than_a_breath(tmp_path, capsys):
+    """A 0.2 s recording: the analysis runs, the respiratory model is not run and says why."""
+    from stethoscan.cli import main
+
+    wav = tmp_path / "short.wav"
+    sf.write(wav, 0.3 * np.sin(2 * np.pi * 200 * np.arange(800) / 4000), 4000)
+    assert main(["analyze", str(wav), "--task", "breath", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["model_results"] == []
+    assert any("model was not run" in note and "at least" in note for note in result["notes"])
