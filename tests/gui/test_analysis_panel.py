@@ -182,9 +182,12 @@ def test_model_results_show_probabilities_evidence_and_notices(qtbot):
          "synthetic_training_data": True, "disclaimer": "Not for diagnostic use"},
         {"start_s": 4.85, "end_s": 6.83, "top_label": "normal", "labels": ["normal", "wheeze"],
          "probabilities": [0.9, 0.1]},
+        {"start_s": 6.83, "end_s": 9.0, "label": "crackle", "probabilities": {"crackle": 0.9996, "normal": 0.0004}},
     ]
     view.set_results(rows, "")
-    assert view.table.rowCount() == 2
+    assert view.table.rowCount() == 3
+    assert view.table.item(2, 2).text() == ">99 %"  # a model is never shown as certain
+    assert view.table.item(2, 2).toolTip() == "crackle >99 % · normal <1 %"
     assert view.table.item(0, 2).text() == "70 %"
     assert view.table.item(0, 2).toolTip() == "wheeze 70 % · normal 20 % · crackle 10 %"
     assert view.table.item(1, 1).text() == "normal" and view.table.item(1, 2).toolTip() == "normal 90 % · wheeze 10 %"

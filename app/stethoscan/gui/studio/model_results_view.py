@@ -50,8 +50,17 @@ def probability_pairs(row: dict[str, Any]) -> list[tuple[str, float]]:
     return sorted(pairs, key=lambda kv: -kv[1])
 
 
+def percent_text(probability: float) -> str:
+    """A probability in whole percent; never "100 %" or "0 %" (a model is not certain)."""
+    if probability > 0.995:
+        return ">99 %"
+    if probability < 0.005:
+        return "<1 %"
+    return f"{probability * 100:.0f} %"
+
+
 def probabilities_text(row: dict[str, Any]) -> str:
-    return " · ".join(f"{k} {v * 100:.0f} %" for k, v in probability_pairs(row))
+    return " · ".join(f"{k} {percent_text(v)}" for k, v in probability_pairs(row))
 
 
 def notice_text(rows: list[dict[str, Any]]) -> str:
@@ -113,7 +122,7 @@ class ModelResultsView(QWidget):
             label = row.get("label") or row.get("top_label") or ""
             evidence = row.get("evidence") or row.get("explanation") or ""
             pairs = probability_pairs(row)
-            top = f"{pairs[0][1] * 100:.0f} %" if pairs else ""
+            top = percent_text(pairs[0][1]) if pairs else ""
             for col, text in enumerate((times, str(label), top, str(evidence))):
                 item = QTableWidgetItem(text)
                 item.setToolTip(probabilities_text(row) if col == 2 else text)
