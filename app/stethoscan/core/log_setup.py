@@ -53,9 +53,17 @@ class PatientIdentifierFilter(logging.Filter):
             message = record.getMessage()
             record.msg = redact(message)
             record.args = None
+            if record.exc_info and not record.exc_text:
+                # Format the traceback here, before any handler's formatter caches it unredacted.
+                record.exc_text = _TRACEBACKS.formatException(record.exc_info)
             if record.exc_text:
                 record.exc_text = redact(record.exc_text)
+            if record.stack_info:
+                record.stack_info = redact(record.stack_info)
         return True
+
+
+_TRACEBACKS = logging.Formatter()
 
 
 def configure_logging(level: int = logging.INFO, log_file: Path | None = None) -> Path:
