@@ -20,10 +20,17 @@ def test_identifiers_in_a_traceback_never_reach_the_log_file(tmp_path, capsys):
     """The file handler formats the traceback first: it must already be redacted then."""
     log_file = configure_logging(log_file=tmp_path / "app.log")
     register_identifiers(["Roe^Richard", "PID-55120"])
+    root = logging.getLogger()
+    others = [h for h in root.handlers if not getattr(h, "_stethoscan", False)]  # pytest's capture
+    for handler in others:  # would format the traceback before ours, hiding the bug
+        root.removeHandler(handler)
     try:
         raise ValueError("cannot read /data/Roe^Richard/PID-55120/slice1.dcm")
     except ValueError:
         logging.getLogger("stethoscan.test").exception("A file could not be read")
+    finally:
+        for handler in others:
+            root.addHandler(handler)
     for handler in logging.getLogger().handlers:
         handler.flush()
     text = log_file.read_text()
