@@ -40,11 +40,41 @@ def test_icbhi_layout_with_official_split(tmp_path):
     assert recordings[0].cycles[1].start_s == pytest.approx(2.5)
 
 
-def test_icbhi_malformed_line_names_the_file(tmp_path):
+def test_icbhi_malformed_line_is_skipped_with_its_reason(tmp_path):
     write_tone(tmp_path / "a.wav")
-    (tmp_path / "a.txt").write_text("0.1 2.5 0 1\n0.3 crackle\n")
+    (tmp_path / "a.txt").write_text("0.1 2.5 0 1\n0.3 crackle\n4.0 3.0 0 0\n")
     with pytest.raises(TrainingDataError, match="Line 2 of a.txt"):
-        ds.read_recordings(tmp_path)
+        ds.read_icbhi_annotation(tmp_path / "a.txt")
+    [rec] = ds.read_recordings(tmp_path)
+    assert len(rec.cycles) == 1
+    assert rec.skipped[0].startswith("a.txt, line 2: not 'start end crackles wheezes'")
+    assert rec.skipped[1].startswith("a.txt, line 3: the cycle ends (3 s) before")
+    data = ds.extract_cycles([rec], SPEC)
+    assert data.n_cycles == 1 and data.skipped == rec.skipped
+
+
+def test_label_csv_bad_rows_and_cycles_outside_the_file_are_listed(tmp_path):
+    write_tone(tmp_path / "a.wav", seconds=20.0)
+    (tmp_path / "labels.csv").write_text(
+        "file,start_s,end_s,label\n"
+        "a.wav,0.5,3.0,normal\na.wav,5.0,4.0,crackle\na.wav,30,33,wheeze\n"
+        "a.wav,6.0,9.0,Wheezing\na.wav,9.0,x,normal\na.wav,10.0,13.0,both\n"
+    )
+    data = ds.extract_cycles(ds.read_recordings(tmp_path), SPEC)
+    assert data.n_cycles == 2
+    assert [info["start_s"] for info in data.cycle_info] == [0.5, 10.0]
+    reasons = "\n".join(data.skipped)
+    assert len(data.skipped) == 4, reasons
+    assert "labels.csv, row 3 (a.wav): the cycle ends (4 s) before" in reasons
+    assert ("labels.csv, row 5 (a.wav): unknown label 'Wheezing'; use one of normal, crackle, "
+            "wheeze, both.") in reasons
+    assert "labels.csv, row 6 (a.wav): start_s '9.0' or end_s 'x' is not a number" in reasons
+    assert "a, cycle 30-33 s: the recording is only 20.00 s long" in reasons
+    assert data.subset(np.array([1])).skipped == data.skipped  # the trainer's test part keeps them
+    from stethoscan.training.respiratory_evaluation import evaluate_cycles
+
+    report = evaluate_cycles(lambda x: np.full((len(x), 4), 0.25, dtype=np.float32), data)
+    assert report["skipped"] == data.skipped  # what metrics.json["skipped"] holds
 
 
 def test_label_csv_folder(tmp_path):

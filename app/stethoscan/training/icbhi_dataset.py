@@ -15,8 +15,10 @@ Three sources give the same thing, a list of :class:`AnnotatedRecording`:
 (c) ``--synthetic N``: N cycles from :mod:`stethoscan.training.respiratory_synthesis`.
 
 :func:`extract_cycles` turns them into model patches (see ``respiratory_features``) plus the
-classical features of each cycle. One unreadable recording is skipped and reported; the rest
-goes on.
+classical features of each cycle. One unreadable recording, annotation line or CSV row (bad
+label, end before start, not a number) or a cycle outside its recording is skipped, and the reason
+("file, row or times: why") lands in :attr:`CycleSet.skipped`, which the evaluator and trainer
+report; the rest goes on.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ class AnnotatedRecording:
     split: str | None = None  # "train" | "test" | None (choose by patient)
     samples: np.ndarray | None = None
     rate_hz: int = 0
+    skipped: list[str] = field(default_factory=list)  # annotation rows dropped, with the reason
 
     def audio(self) -> tuple[np.ndarray, int]:
         """Mono samples and rate (Hz)."""
@@ -75,22 +78,36 @@ class AnnotatedRecording:
 
 
 # --- (a) ICBHI layout --------------------------------------------------------------------------
-def read_icbhi_annotation(path: Path) -> list[CycleAnnotation]:
-    """Cycles of one ICBHI ``.txt`` file; malformed lines raise TrainingDataError."""
+def read_icbhi_annotation(path: Path, skipped: list[str] | None = None) -> list[CycleAnnotation]:
+    """Cycles of one ICBHI ``.txt`` file.
+
+    A malformed line or a cycle whose end is not after its start raises TrainingDataError, or,
+    when a ``skipped`` list is given, is left out and its reason appended to that list.
+    """
     cycles = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
         match = _ICBHI_LINE.match(line)
         if match is None:
-            raise TrainingDataError(
-                f"Line {number} of {path.name} is not 'start end crackles wheezes' "
-                "(e.g. '0.36 3.25 0 1'); correct the file or remove the recording."
-            )
-        start, end = float(match[1]), float(match[2])
-        if end > start:
-            cycles.append(CycleAnnotation(start, end, label_of(match[3] == "1", match[4] == "1")))
+            reason = (f"{path.name}, line {number}: not 'start end crackles wheezes' "
+                      "(e.g. '0.36 3.25 0 1'); correct the line.")  # fmt: skip
+        else:
+            start, end = float(match[1]), float(match[2])
+            if end > start:
+                cycles.append(CycleAnnotation(start, end, label_of(match[3] == "1", match[4] == "1")))
+                continue
+            reason = _end_before_start(f"{path.name}, line {number}", start, end)
+        if skipped is None:
+            raise TrainingDataError(reason.replace(f"{path.name}, line {number}",
+                                                   f"Line {number} of {path.name}", 1))  # fmt: skip
+        skipped.append(reason)
     return cycles
+
+
+def _end_before_start(where: str, start: float, end: float) -> str:
+    return (f"{where}: the cycle ends ({end:g} s) before or when it starts ({start:g} s); "
+            "correct the times.")  # fmt: skip
 
 
 def read_split_file(folder: Path) -> dict[str, str]:
@@ -115,10 +132,11 @@ def read_icbhi_folder(folder: Path) -> list[AnnotatedRecording]:
         txt = wav.with_suffix(".txt")
         if not txt.is_file():
             continue
-        cycles = read_icbhi_annotation(txt)
-        if cycles:
+        skipped: list[str] = []
+        cycles = read_icbhi_annotation(txt, skipped)
+        if cycles or skipped:
             recordings.append(AnnotatedRecording(wav.stem, cycles, wav, wav.stem.split("_")[0],
-                                                 split.get(wav.stem)))  # fmt: skip
+                                                 split.get(wav.stem), skipped=skipped))  # fmt: skip
     return recordings
 
 
@@ -140,7 +158,12 @@ def find_label_csv(folder: Path) -> Path | None:
 
 
 def read_label_csv(path: Path) -> list[AnnotatedRecording]:
-    """Recordings and cycles from a ``file,start_s,end_s,label[,split][,patient]`` CSV."""
+    """Recordings and cycles from a ``file,start_s,end_s,label[,split][,patient]`` CSV.
+
+    A row with an unknown label, a time that is not a number or an end not after its start is
+    left out; its reason is in the ``skipped`` list of its file's recording. Recordings with
+    neither cycles nor skipped rows are not returned.
+    """
     path = Path(path)
     by_file: dict[str, AnnotatedRecording] = {}
     with path.open(newline="", encoding="utf-8") as handle:
@@ -152,29 +175,35 @@ def read_label_csv(path: Path) -> list[AnnotatedRecording]:
                 "file,start_s,end_s,label (label: normal, crackle, wheeze or both)."
             )
         for number, row in enumerate(reader, start=2):
-            label = row["label"].strip().lower()
-            if label not in LABELS:
-                raise TrainingDataError(
-                    f"Row {number} of {path.name} has label {row['label']!r}; use one of "
-                    f"{', '.join(LABELS)}."
-                )
-            try:
-                start, end = float(row["start_s"]), float(row["end_s"])
-            except ValueError as exc:
-                raise TrainingDataError(
-                    f"Row {number} of {path.name} has a start or end that is not a number of "
-                    "seconds; correct it."
-                ) from exc
-            name = row["file"].strip()
+            name = (row["file"] or "").strip()
             if name not in by_file:
                 split = (row.get("split") or "").strip().lower() or None
                 audio = path.parent / name
                 by_file[name] = AnnotatedRecording(Path(name).stem, [], audio,
                                                    (row.get("patient") or "").strip() or Path(name).stem,
                                                    split if split in ("train", "test") else None)  # fmt: skip
-            if end > start:
-                by_file[name].cycles.append(CycleAnnotation(start, end, label))
-    return [r for r in by_file.values() if r.cycles]
+            cycle, reason = _csv_cycle(row, f"{path.name}, row {number} ({name or 'no file'})")
+            if cycle is not None:
+                by_file[name].cycles.append(cycle)
+            else:
+                by_file[name].skipped.append(reason)
+    return [r for r in by_file.values() if r.cycles or r.skipped]
+
+
+def _csv_cycle(row: dict, where: str) -> tuple[CycleAnnotation | None, str]:
+    """The row's cycle, or None and the reason it is left out."""
+    label = (row["label"] or "").strip().lower()
+    if label not in LABELS:
+        return None, (f"{where}: unknown label {row['label']!r}; use one of "
+                      f"{', '.join(LABELS)}.")  # fmt: skip
+    try:
+        start, end = float(row["start_s"]), float(row["end_s"])
+    except (TypeError, ValueError):
+        return None, (f"{where}: start_s {row['start_s']!r} or end_s {row['end_s']!r} is not a "
+                      "number of seconds; correct it.")  # fmt: skip
+    if not end > start:
+        return None, _end_before_start(where, start, end)
+    return CycleAnnotation(start, end, label), ""
 
 
 # --- (c) synthetic and dispatch ----------------------------------------------------------------
@@ -207,10 +236,12 @@ def read_recordings(path: Path) -> list[AnnotatedRecording]:
         )
     label_csv = find_label_csv(path)
     recordings = read_label_csv(label_csv) if label_csv else read_icbhi_folder(path)
-    if not recordings:
+    if not any(r.cycles for r in recordings):
+        reasons = [reason for r in recordings for reason in r.skipped]
         raise TrainingDataError(
             f"No labelled breathing cycles found in {path.name}: expected WAV files with ICBHI "
             "cycle files (.txt) beside them, or a labels.csv with file,start_s,end_s,label."
+            + (f" Rows left out: {'; '.join(reasons[:3])}" if reasons else "")
         )
     return recordings
 
@@ -297,6 +328,17 @@ def extract_cycles(recordings: list[AnnotatedRecording], spec: PatchSpec, *, see
         return _extract_cycles(recordings, spec, seed, boundary_jitter_s, with_masks, task)
 
 
+MIN_CYCLE_S = 0.2  # shorter cycles (after clipping to the recording) are skipped
+
+
+def _short_cycle_reason(name: str, cycle: CycleAnnotation, duration_s: float) -> str:
+    where = f"{name}, cycle {cycle.start_s:g}-{cycle.end_s:g} s"
+    if cycle.start_s >= duration_s - MIN_CYCLE_S:
+        return (f"{where}: the recording is only {duration_s:.2f} s long, so the cycle lies "
+                "outside it; check the times or the file.")  # fmt: skip
+    return f"{where}: shorter than {MIN_CYCLE_S:g} s within the recording; check the times."
+
+
 def _extract_cycles(recordings, spec, seed, boundary_jitter_s, with_masks, task) -> CycleSet:
     from stethoscan.training.respiratory_features import event_mask
 
@@ -308,6 +350,9 @@ def _extract_cycles(recordings, spec, seed, boundary_jitter_s, with_masks, task)
         if task is not None:
             task.check_cancelled()
             task.progress(index / max(len(recordings), 1), f"Reading cycles ({index}/{len(recordings)})")
+        skipped.extend(rec.skipped)
+        if not rec.cycles:
+            continue
         try:
             raw, rate = rec.audio()
         except StethoscanError as exc:
@@ -321,7 +366,8 @@ def _extract_cycles(recordings, spec, seed, boundary_jitter_s, with_masks, task)
             if boundary_jitter_s > 0:
                 start = max(0.0, start + rng.uniform(-boundary_jitter_s, boundary_jitter_s))
                 end = min(duration, end + rng.uniform(-boundary_jitter_s, boundary_jitter_s))
-            if end - start < 0.2:
+            if end - start < MIN_CYCLE_S:
+                skipped.append(_short_cycle_reason(rec.name, cycle, duration))
                 continue
             shift = start - cycle.start_s
             events = [SoundEvent(e.kind, e.start_s - shift, e.end_s - shift, e.low_hz, e.high_hz)
