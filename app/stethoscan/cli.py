@@ -75,7 +75,25 @@ def _command_names(parser: argparse.ArgumentParser) -> set[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    """Run the command in ``argv``; return its exit code (1 with a sentence on a known error)."""
+    from stethoscan.core.errors import StethoscanError
+
+    try:
+        return _dispatch(list(sys.argv[1:] if argv is None else argv))
+    except StethoscanError as exc:
+        print(f"stethoscan: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("stethoscan: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
+    except OSError as exc:  # a file or folder the command was given could not be used
+        print(f"stethoscan: {os_error_sentence(exc)}", file=sys.stderr)
+        return 1
+
+
+def _dispatch(argv: list[str]) -> int:
     parser = build_parser()
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version")):
         argv = ["gui", *argv]
@@ -86,13 +104,44 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         parser.print_help()
         return 2
-    from stethoscan.core.errors import StethoscanError
+    return int(func(args) or 0)
+
+
+def _quiet_broken_pipe() -> int:
+    """The reader of our output (e.g. ``head``) has gone: stop quietly, like Unix tools do.
+
+    Standard output is pointed at the null device so that Python's final flush cannot fail
+    again; the exit code is 141 (128 + SIGPIPE), what a shell reports for ``cat`` in that case.
+    """
+    import os
 
     try:
-        return int(func(args) or 0)
-    except StethoscanError as exc:
-        print(f"stethoscan: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("stethoscan: interrupted", file=sys.stderr)
-        return 130
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout has no descriptor (captured in tests)
+        pass
+    return 141
+
+
+def os_error_sentence(exc: OSError) -> str:
+    """One sentence naming the path an OSError is about and what to do about it."""
+    import errno
+
+    path = exc.filename if exc.filename is not None else "a file"
+    if isinstance(exc, FileNotFoundError):
+        return (f"{path} cannot be found: check the path, and create the folder it should go "
+                "in first if it is an output.")
+    if isinstance(exc, IsADirectoryError):
+        return f"{path} is a folder where a file is needed: give a file name (for example inside it)."
+    if isinstance(exc, FileExistsError):
+        return (f"{path} already exists as a file where a folder is needed: choose another "
+                "folder name or move the file away.")
+    if isinstance(exc, NotADirectoryError):
+        return f"Part of {path} is a file, not a folder: check the path."
+    if isinstance(exc, PermissionError):
+        return (f"Permission denied: {path} cannot be read or written by your user; choose "
+                "another location or ask for access.")
+    if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return f"The disk is full while writing {path}: free some space or choose another disk."
+    reason = exc.strerror or exc.__class__.__name__
+    return f"{path} could not be used ({reason}): check the path and try again."

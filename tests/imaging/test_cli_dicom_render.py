@@ -80,3 +80,28 @@ def test_the_installed_command_runs(ct_folder, tmp_path):
         capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert _png(out).shape == (8, 10, 3)
+
+
+def test_bad_out_paths_give_a_sentence_before_any_work(ct_folder, tmp_path, capsys):
+    missing = tmp_path / "nonexist" / "dir" / "a.png"
+    assert main(["dicom", "render", str(ct_folder), "--out", str(missing)]) == 1
+    err = capsys.readouterr().err
+    assert f"The folder {missing.parent} for --out does not exist: create it first" in err
+    assert main(["dicom", "render", str(ct_folder), "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert f"--out {tmp_path} is a folder: give a file name, for example {tmp_path / 'slice.png'}" in err
+
+
+def test_a_write_failure_is_a_sentence_not_a_traceback(ct_folder, tmp_path, monkeypatch, capsys):
+    from stethoscan.imaging import slice_rendering
+
+    out = tmp_path / "a.png"
+
+    def refuse(*_args, **_kwargs):
+        raise PermissionError(13, "Permission denied", str(out))
+
+    monkeypatch.setattr(slice_rendering, "write_png", refuse)
+    assert main(["dicom", "render", str(ct_folder), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert f"Permission denied: {out} cannot be read or written by your user" in err
+    assert "Traceback" not in err

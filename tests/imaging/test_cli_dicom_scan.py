@@ -53,10 +53,16 @@ def test_scan_exits_1_with_a_message_when_the_path_does_not_exist(tmp_path: Path
     assert "does not exist" in captured.err
 
 
-def test_scan_exits_0_when_every_file_is_bad(tmp_path: Path, capsys):
+def test_scan_exits_1_with_a_sentence_when_every_file_is_bad(tmp_path: Path, capsys):
     (tmp_path / "a.txt").write_text("hello")
-    code, result = _scan_json(capsys, tmp_path)
-    assert code == 0 and result["patients"] == [] and len(result["skipped"]) == 1
+    code = main(["dicom", "scan", str(tmp_path), "--json"])
+    captured = capsys.readouterr()
+    result = json.loads(captured.out)  # the listing of skipped files is still printed
+    assert code == 1 and result["patients"] == [] and len(result["skipped"]) == 1
+    assert f"No DICOM image could be loaded from {tmp_path}: all 1 file(s) were skipped" in captured.err
+    (tmp_path / "a.txt").unlink()
+    assert main(["dicom", "scan", str(tmp_path)]) == 1
+    assert "it holds no files" in capsys.readouterr().err
 
 
 def test_scan_text_listing(tmp_path: Path, capsys):

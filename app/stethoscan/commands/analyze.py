@@ -90,8 +90,11 @@ def run(args: argparse.Namespace) -> int:
     from stethoscan.audio.analysis.features import write_features_csv
     from stethoscan.audio.analysis.pipeline import analyze_recording
     from stethoscan.audio.audio_files import read_audio
+    from stethoscan.commands.output_paths import check_output_folder
     from stethoscan.core.task import ConsoleTask
 
+    if args.out:
+        check_output_folder(args.out)
     clip = read_audio(args.file)
     result = analyze_recording(clip, args.task, ConsoleTask("Analysing"), voice_kind=args.voice_kind)
     if args.task == "breath":

@@ -1,14 +1,13 @@
 """``stethoscan dicom scan|render|prune-cache``: index and render DICOM scans without a window.
 
 ``scan`` lists patients, studies and series (with geometry and warnings) and the files it
-skipped, each with its reason. It exits 0 whenever it could read the given path at all, even if
-some files in it were bad, and 1 with a message when nothing could be read.
+skipped, each with its reason. It exits 0 when at least one series was found, even if some files
+were bad, and 1 with a sentence when nothing could be loaded (every file skipped, or none).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from stethoscan.commands import dicom_render
@@ -83,7 +82,7 @@ def _print_help(parser: argparse.ArgumentParser) -> int:
 
 
 def run_scan(args: argparse.Namespace) -> int:
-    """Index ``args.paths`` and print the result; 0 if anything could be read."""
+    """Index ``args.paths`` and print the result; 0 if a series was found, else 1."""
     import json
 
     from stethoscan.core.task import ConsoleTask
@@ -95,9 +94,13 @@ def run_scan(args: argparse.Namespace) -> int:
         text = json.dumps(scan_index_to_dict(index), indent=2, ensure_ascii=False)
     else:
         text = scan_index_to_text(index)
-    try:
-        print(text, flush=True)
-    except BrokenPipeError:  # e.g. piped into `head`: the reader has all it wanted
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+    print(text, flush=True)  # a closed pipe (`| head`) is handled quietly by stethoscan.cli.main
+    if not index.all_series():
+        where = ", ".join(str(p) for p in args.paths)
+        print(f"No DICOM image could be loaded from {where}"
+              + (f": all {len(index.skipped)} file(s) were skipped (reasons above). "
+                 if index.skipped else ": it holds no files. ")
+              + "Check that you chose the folder, DICOMDIR or zip with the scans.",
+              file=sys.stderr)  # fmt: skip
+        return 1
     return 0

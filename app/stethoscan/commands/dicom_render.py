@@ -44,6 +44,7 @@ def register(dicom_subparsers: argparse._SubParsersAction) -> None:
 
 def run_render(args: argparse.Namespace) -> int:
     """Index PATH, load the series, render the chosen plane and write the PNG."""
+    from stethoscan.commands.output_paths import check_output_file
     from stethoscan.core.errors import ValidationError
     from stethoscan.core.task import ConsoleTask
     from stethoscan.imaging import slice_rendering as sr
@@ -52,6 +53,7 @@ def run_render(args: argparse.Namespace) -> int:
 
     if args.index is not None and args.plane is None:
         raise ValidationError("--index needs --plane (use --slice N for an acquired slice).")
+    check_output_file(args.out, example="slice.png")
     series = _choose_series(index_paths([args.path], ConsoleTask("Indexing")), args.series)
     first = args.slice if args.slice is not None else None
     volume = load_volume(series, ConsoleTask("Loading"), first_index=first)
