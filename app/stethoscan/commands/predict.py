@@ -37,9 +37,12 @@ def _options(args: argparse.Namespace) -> dict:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from stethoscan.commands.output_paths import check_output_folder
     from stethoscan.core.task import ConsoleTask
     from stethoscan.workflows.prediction_pipelines import predict
 
+    if args.out is not None:
+        check_output_folder(args.out)  # before the model runs, not after
     prediction = predict(args.model, args.input, _options(args), ConsoleTask("predict"))
     if args.out is not None:
         write_outputs(prediction, args.out)
