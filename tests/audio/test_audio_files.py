@@ -92,6 +92,66 @@ def test_bad_files_give_a_clear_message(tmp_path, content, expected):
         audio_info(path)
 
 
+def test_an_unreadable_file_is_not_called_damaged(tmp_path, monkeypatch):
+    from stethoscan.audio import audio_files
+
+    path = tmp_path / "locked.wav"
+    sf.write(path, np.zeros(800, np.float32), RATE)
+
+    def refuse(name, *_args, **_kwargs):
+        raise PermissionError(13, "Permission denied", str(name))
+
+    monkeypatch.setattr(audio_files, "open", refuse, raising=False)
+    for read in (read_audio, audio_info):
+        with pytest.raises(AudioFileError) as err:
+            read(path)
+        assert str(err.value).startswith("Permission denied: the audio file locked.wav cannot be "
+                                         "read by your user")
+        assert "damaged" not in str(err.value) and "Convert" not in str(err.value)
+
+    def fail(name, *_args, **_kwargs):
+        raise OSError(5, "Input/output error", str(name))
+
+    monkeypatch.setattr(audio_files, "open", fail, raising=False)
+    with pytest.raises(AudioFileError, match=r"could not be opened \(Input/output error\): check"):
+        read_audio(path)
+
+
+def _without_root_file_access(locked) -> list[str]:
+    """A command prefix that drops root's right to read any file (tests run as root)."""
+    import shutil
+    import subprocess
+    import sys
+
+    if shutil.which("setpriv") is None:
+        pytest.skip("setpriv (util-linux) is not installed")
+    prefix = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search",
+              "--inh-caps", "-dac_override,-dac_read_search"]
+    probe = subprocess.run([*prefix, sys.executable, "-c", f"open({str(locked)!r}).close()"],
+                           capture_output=True)
+    if probe.returncode == 0:
+        pytest.skip("setpriv cannot take away root's file access on this machine")
+    return prefix
+
+
+def test_commands_say_permission_denied_for_an_unreadable_wav(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "locked.wav"
+    sf.write(path, np.zeros(8000, np.float32), RATE)
+    os.chmod(path, 0)
+    prefix = _without_root_file_access(path)
+    for command in (["audio", "info", str(path)], ["analyze", str(path), "--task", "breath"],
+                    ["predict", "--model", "respiratory-cycles", str(path)]):
+        result = subprocess.run([*prefix, sys.executable, "-m", "stethoscan", *command],
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 1, (command, result.stderr)
+        assert "Permission denied: the audio file locked.wav cannot be read by your user" in result.stdout + result.stderr
+        assert "Convert it" not in result.stdout + result.stderr
+
+
 def test_zero_length_and_missing_files(tmp_path):
     path = tmp_path / "zero.wav"
     sf.write(path, np.zeros((0, 1), np.float32), RATE)

@@ -49,15 +49,18 @@ def _open(path: str | os.PathLike[str]):
     import soundfile as sf
 
     path = Path(path)
-    if not path.exists():
-        raise AudioFileError(f"The audio file {path.name} does not exist: check where it was saved.")
-    if path.is_dir():
-        raise AudioFileError(f"{path.name} is a folder, not an audio file: choose a file inside it.")
-    if path.stat().st_size == 0:
+    try:
+        _check_file(path)
+    except PermissionError as exc:
         raise AudioFileError(
-            f"The audio file {path.name} is empty (0 bytes): it was not saved completely. "
-            "Choose another file or record the take again."
-        )
+            f"Permission denied: the audio file {path.name} cannot be read by your user. Ask for "
+            "read access, or copy the file to a folder of yours, and try again."
+        ) from exc
+    except OSError as exc:  # not a format problem: the disk, a network drive, the file system
+        raise AudioFileError(
+            f"The audio file {path.name} could not be opened ({exc.strerror or exc}): check that "
+            "its disk or network drive is available and try again."
+        ) from exc
     try:
         handle = sf.SoundFile(str(path))
     except (sf.LibsndfileError, RuntimeError, TypeError, ValueError) as exc:
@@ -68,6 +71,21 @@ def _open(path: str | os.PathLike[str]):
         handle.close()
         raise
     return handle
+
+
+def _check_file(path: Path) -> None:
+    """Raise AudioFileError for a missing, folder or empty path; OSError if it cannot be opened."""
+    if not path.exists():
+        raise AudioFileError(f"The audio file {path.name} does not exist: check where it was saved.")
+    if path.is_dir():
+        raise AudioFileError(f"{path.name} is a folder, not an audio file: choose a file inside it.")
+    if path.stat().st_size == 0:
+        raise AudioFileError(
+            f"The audio file {path.name} is empty (0 bytes): it was not saved completely. "
+            "Choose another file or record the take again."
+        )
+    with open(path, "rb"):  # libsndfile reports a refused open as a format error; Python does not
+        pass
 
 
 def _check_stream(handle, name: str) -> None:
