@@ -135,3 +135,21 @@ def test_analyze_does_not_run_the_model_on_less_than_a_breath(tmp_path, capsys):
     result = json.loads(capsys.readouterr().out)
     assert result["model_results"] == []
     assert any("model was not run" in note and "at least" in note for note in result["notes"])
+
+
+@pytest.mark.real_data
+def test_a_spoken_word_is_speech_and_gets_no_vowel_norms(shared_data):
+    """A 0.5 s digit is not a sustained vowel: no sustained-vowel ranges or flags on it."""
+    from stethoscan.audio.audio_files import read_audio
+
+    clip = read_audio(shared_data / "fsdd-voice" / "0_jackson_0.wav")
+    result = analyze_recording(clip, "voice")
+    report = result.voice_report
+    assert report["kind"] == "speech"
+    jitter = next(m for m in report["measures"] if m["key"] == "jitter_local")
+    assert jitter["normal_low"] is None and jitter["normal_high"] is None and not jitter["flag"]
+    assert "sustained vowels" in jitter["source"]
+    rate = next(m for m in report["measures"] if m["key"] == "speaking_rate")
+    assert rate["normal_low"] is None and not rate["flag"]  # one word has no speaking rate norm
+    vowel = AudioClip(synth_vowel(3.0, 16000, seed=2).astype(np.float32)[:, None], 16000)
+    assert analyze_recording(vowel, "voice").voice_report["kind"] == "sustained"

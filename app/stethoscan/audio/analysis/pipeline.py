@@ -140,11 +140,23 @@ def analyze_recording(clip: AudioClip, task_kind: str, task=None,
     return result
 
 
+MIN_SUSTAINED_S = 1.0  # a sustained-vowel task asks for 3-6 s; a spoken word lasts < 1 s
+
+
 def _looks_sustained(mono: np.ndarray, rate_hz: float) -> bool:
-    """A sustained vowel is one long voiced stretch; speech alternates (decided by pauses)."""
+    """A sustained vowel is one long voiced stretch (at least MIN_SUSTAINED_S); speech
+    alternates (decided by pauses), and a single word is speech too."""
     from stethoscan.audio.analysis.speech_segmentation import intensity_db
 
-    _, level = intensity_db(mono, rate_hz)
+    times, level = intensity_db(mono, rate_hz)
     loud = level > np.percentile(level, 99) - 25.0
     changes = int(np.count_nonzero(np.diff(loud.astype(int))))
-    return changes <= 4 and float(np.mean(loud)) > 0.6
+    step_s = float(times[1] - times[0]) if len(times) > 1 else 0.0
+    return changes <= 4 and float(np.mean(loud)) > 0.6 and _longest_run(loud) * step_s >= MIN_SUSTAINED_S
+
+
+def _longest_run(mask: np.ndarray) -> int:
+    """Length of the longest run of True in ``mask``."""
+    padded = np.concatenate([[0], mask.astype(np.int8), [0]])
+    edges = np.flatnonzero(np.diff(padded))
+    return int((edges[1::2] - edges[::2]).max()) if edges.size else 0

@@ -36,6 +36,7 @@ from stethoscan.audio.analysis.pitch_tracking import PitchTrack, pitch_ac
 from stethoscan.audio.analysis.speech_segmentation import segment_speech
 
 SUSTAINED_ONLY = {"jitter", "shimmer", "hnr", "cpp"}
+MIN_SPEECH_FOR_RATE_S = 5.0  # speaking-rate norms are for read or spontaneous speech (10-60 s)
 
 
 @dataclass
@@ -133,14 +134,20 @@ def cepstral_peak_prominence(samples: np.ndarray, rate_hz: float, pitch: PitchTr
     return float(np.mean(cepstrum[rows, peak_idx] - line))
 
 
-def _measure(key: str, raw: float, kind: str) -> VoiceMeasure:
+def _measure(key: str, raw: float, kind: str, duration_s: float = math.inf) -> VoiceMeasure:
     label, unit, scale, low, high, source = NORMS[key]
     value = raw * scale if np.isfinite(raw) else math.nan
     flag: str | None = None
     family = key.split("_")[0]
     applicable = kind == "sustained" or family not in SUSTAINED_ONLY
+    if family == "speaking" and duration_s < MIN_SPEECH_FOR_RATE_S:
+        low = high = None  # a word or two has no speaking rate to compare with the norm
+        source = f"no norm under {MIN_SPEECH_FOR_RATE_S:g} s of speech"
     if applicable and np.isfinite(value) and (low is not None or high is not None):
         flag = "low" if low is not None and value < low else "high" if high is not None and value > high else ""
+    if not applicable:  # the norms are for sustained vowels: none is shown for speech
+        low = high = None
+        source = "no norm for connected speech (the norms are for sustained vowels)"
     return VoiceMeasure(key, label, round(value, 6) if np.isfinite(value) else math.nan, unit,
                         low, high, source, flag)
 
@@ -179,7 +186,7 @@ def voice_report(samples: np.ndarray, rate_hz: float, kind: str = "sustained") -
         })
     return VoiceReport(
         kind=kind,
-        measures=[_measure(k, float(v), kind) for k, v in raw.items()],
+        measures=[_measure(k, float(v), kind, x.size / float(rate_hz)) for k, v in raw.items()],
         pitch_times_s=pitch.times_s.round(5).tolist(),
         pitch_hz=np.where(pitch.voiced, pitch.f0_hz, np.nan).round(3).tolist(),
         pulse_times_s=pulses.round(6).tolist(),
