@@ -204,3 +204,36 @@ def test_an_archive_nested_too_deep_is_not_opened(tmp_path: Path):
     index = index_paths([current])
     assert index.all_series() == []
     assert any("nested more than" in s.reason for s in index.skipped)
+
+
+def test_a_corrupt_zip_is_called_a_damaged_zip_not_a_non_dicom_file(tmp_path: Path):
+    (tmp_path / "inbox").mkdir()
+    (tmp_path / "inbox" / "junk.zip").write_bytes(b"this was never a zip archive" * 20)
+    truncated = tmp_path / "truncated"  # a zip cut short: signature but no central directory
+    with zipfile.ZipFile(tmp_path / "whole.zip", "w") as zf:
+        zf.writestr("a.dcm", b"\0" * 4000)
+    truncated.write_bytes((tmp_path / "whole.zip").read_bytes()[:1000])
+    index = index_paths([tmp_path / "inbox", truncated])
+    reasons = {Path(s.path).name: s.reason for s in index.skipped}
+    assert set(reasons) == {"junk.zip", "truncated"}
+    for reason in reasons.values():
+        assert reason.startswith("A damaged or unsupported zip archive: it cannot be unpacked.")
+
+
+def test_archive_members_are_shown_by_archive_name_and_member_path(tmp_path: Path):
+    from stethoscan.imaging.dicom_sources import display_path
+
+    [image] = write_series(tmp_path / "src", n_slices=1)
+    inner = tmp_path / "inner.zip"
+    with zipfile.ZipFile(inner, "w") as zf:
+        zf.writestr("notes/b.txt", "not an image")
+    archive = tmp_path / "junk.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("a.txt", "not an image")
+        zf.writestr("../escape.dcm", image.read_bytes())
+        zf.write(inner, "nested/inner.zip")
+    index = index_paths([archive])
+    shown = sorted(display_path(s.path) for s in index.skipped)
+    assert shown == [f"{archive} › ../escape.dcm", f"{archive} › a.txt",
+                     f"{archive} › nested/inner.zip › notes/b.txt"]
+    assert display_path(image) == str(image)  # a plain file stays as it is

@@ -1,4 +1,9 @@
-"""The "Skipped files" dialog: every file that was not loaded, with the reason."""
+"""The "Skipped files" dialog: every file that was not loaded, with the reason.
+
+Files from a zip archive are shown as ``study.zip › DICOM/IM1`` (not their path in the archive
+cache). The sentence on top is worded from the counts: when ``opened_series`` is given it says
+whether anything opened at all; without it, it claims nothing about the other files.
+"""
 
 from __future__ import annotations
 
@@ -19,16 +24,33 @@ from PySide6.QtWidgets import (
 )
 
 
+def summary_sentence(n_skipped: int, opened_series: int | None) -> str:
+    """The dialog's first line, true to the counts (``opened_series``: None when unknown)."""
+    files = f"{n_skipped} file{'s' if n_skipped != 1 else ''}"
+    if n_skipped == 0:
+        return "No files were skipped."
+    if opened_series is None:
+        return f"{files} could not be loaded; the reason for each is below."
+    if opened_series == 0:
+        return (f"Nothing could be opened: none of the {files} holds a usable DICOM image. "
+                "The reason for each is below.")
+    series = f"{opened_series} series"
+    return f"{series} opened; {files} could not be loaded. The reason for each is below."
+
+
 class SkippedFilesView(QDialog):
-    def __init__(self, skipped: list[Any], parent: QWidget | None = None) -> None:
+    def __init__(self, skipped: list[Any], parent: QWidget | None = None,
+                 opened_series: int | None = None) -> None:
+        from stethoscan.imaging.dicom_sources import display_path
+
         super().__init__(parent)
         self.setObjectName("skippedFilesView")
         self.setWindowTitle("Skipped files")
         self.skipped = list(skipped)
-        intro = QLabel(
-            f"{len(self.skipped)} file(s) were not loaded. Everything else opened normally."
-            if self.skipped else "No files were skipped."
-        )
+        intro = QLabel(summary_sentence(len(self.skipped), opened_series))
+        intro.setObjectName("skippedSummary")
+        intro.setWordWrap(True)
+        self.summary = intro
         self.table = QTableWidget(len(self.skipped), 2)
         self.table.setHorizontalHeaderLabels(["File", "Reason"])
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -40,8 +62,9 @@ class SkippedFilesView(QDialog):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         for row, item in enumerate(self.skipped):
-            path_item = QTableWidgetItem(str(item.path))
-            path_item.setToolTip(str(item.path))
+            shown = display_path(item.path)
+            path_item = QTableWidgetItem(shown)
+            path_item.setToolTip(shown)
             reason_item = QTableWidgetItem(item.reason)
             reason_item.setToolTip(item.reason)
             self.table.setItem(row, 0, path_item)

@@ -8,6 +8,10 @@
   ``paths.data_dir()/"archive-cache"/<sha256>``; members whose names would land outside that
   folder, links and encrypted members are not extracted and are listed with the reason. Each
   opening marks the folder as used; :mod:`stethoscan.imaging.archive_cache` prunes old ones.
+  A file named ``*.zip`` (or starting like one) that is not a readable zip archive is listed as
+  a damaged or unsupported zip archive, not as "not a DICOM file".
+* :func:`display_path` shows a file that came out of an archive as ``study.zip › DICOM/IM1``
+  instead of its path inside the archive cache (for lists of skipped files).
 
 Nothing here reads pixel data or even DICOM headers (except the DICOMDIR itself).
 """
@@ -46,6 +50,37 @@ _MANIFEST = MANIFEST_NAME
 _COPY_CHUNK = 1 << 20
 _WALK_REPORT_EVERY = 500
 MAX_ARCHIVE_DEPTH = 3
+ARCHIVE_SEPARATOR = " › "
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+_DAMAGED_ZIP = ("A damaged or unsupported zip archive: it cannot be unpacked. Copy it again from "
+                "where it came from, or unpack it with another program and open the folder.")
+
+# Where each opened archive's files were extracted (and the archive file itself), as absolute
+# paths, -> how the user knows that archive. Filled while expanding; read by display_path.
+_archive_labels: dict[str, str] = {}
+
+
+def display_path(path: str | os.PathLike[str]) -> str:
+    """``path`` as the user should see it: ``scan.zip › DICOM/IM1`` for a member of an archive
+    opened in this session (nested archives give ``a.zip › b.zip › IM1``), else ``path``."""
+    candidate = _absolute(path)
+    for parent in (candidate, *candidate.parents):
+        label = _archive_labels.get(str(parent))
+        if label is not None:
+            member = candidate.relative_to(parent).as_posix()
+            return f"{label}{ARCHIVE_SEPARATOR}{member}" if member != "." else label
+    return str(path)
+
+
+def _absolute(path: str | os.PathLike[str]) -> Path:
+    """Absolute without resolving ``..`` (an unsafe member name must stay visible)."""
+    return Path.cwd() / Path(path)
+
+
+def _remember_archive(archive: Path, members_folder: Path) -> None:
+    label = display_path(archive)  # an archive inside an archive keeps its outer name
+    _archive_labels[str(_absolute(members_folder))] = label
+    _archive_labels[str(_absolute(archive))] = label
 
 
 @dataclass
@@ -114,6 +149,9 @@ def _expand_one(path: Path, listing: SourceListing, report: ProgressCallback) ->
         return _expand_folder(path.parent, listing, report)
     if _is_zip_archive(path):
         return _expand_archive(path, listing, report)
+    if _looks_like_zip(path):
+        listing.skip(path, _DAMAGED_ZIP)
+        return 0
     listing.add_file(path)
     return 1
 
@@ -132,6 +170,8 @@ def _expand_folder(folder: Path, listing: SourceListing, report: ProgressCallbac
     for path in found:
         if path.suffix.lower() == ".zip" and _is_zip_archive(path):
             _expand_archive(path, listing, report)
+        elif path.suffix.lower() == ".zip":  # no signature check here: one more open per file
+            listing.skip(path, _DAMAGED_ZIP)
         else:
             listing.add_file(path)
     return 1
@@ -253,6 +293,17 @@ def _is_zip_archive(path: Path) -> bool:
         return False
 
 
+def _looks_like_zip(path: Path) -> bool:
+    """Named ``.zip`` or starting with a zip signature (then not a DICOM file either)."""
+    if path.suffix.lower() == ".zip":
+        return True
+    try:
+        with open(path, "rb") as stream:
+            return stream.read(4) in _ZIP_MAGIC
+    except OSError:
+        return False
+
+
 def _expand_archive(archive: Path, listing: SourceListing, report: ProgressCallback) -> int:
     """Extract and expand like a folder (a zipped CD keeps its DICOMDIR; zips in zips open)."""
     if listing.archive_depth >= MAX_ARCHIVE_DEPTH:
@@ -264,6 +315,7 @@ def _expand_archive(archive: Path, listing: SourceListing, report: ProgressCallb
     except DicomError as exc:
         listing.skip(archive, str(exc))
         return 0
+    _remember_archive(archive, folder)
     for member, reason in skipped_members:
         listing.skip(f"{archive}/{member}", reason)
     listing.archive_depth += 1
@@ -329,10 +381,8 @@ def _extract_members(archive: Path, folder: Path, report: ProgressCallback) -> l
                 reason = _extract_member(zf, member, folder)
                 if reason:
                     skipped.append([member.filename, reason])
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
-        raise DicomError(
-            f"This zip archive is damaged and cannot be unpacked ({_short_reason(exc)})."
-        ) from exc
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError) as exc:
+        raise DicomError(f"{_DAMAGED_ZIP} ({_short_reason(exc)})") from exc
     return skipped
 
 
@@ -350,7 +400,11 @@ def _extract_member(zf: zipfile.ZipFile, member: zipfile.ZipInfo, folder: Path) 
     try:
         with zf.open(member) as source, open(target, "wb") as sink:
             shutil.copyfileobj(source, sink, _COPY_CHUNK)
-    except (zipfile.BadZipFile, NotImplementedError, RuntimeError, EOFError, OSError) as exc:
+    except NotImplementedError as exc:  # e.g. Deflate64, bzip2-less Python builds, zstd
+        target.unlink(missing_ok=True)
+        return (f"Not extracted: the archive entry is compressed in a way this program cannot "
+                f"unpack ({_short_reason(exc)}); unpack the archive with another program.")
+    except (zipfile.BadZipFile, RuntimeError, EOFError, OSError) as exc:
         target.unlink(missing_ok=True)
         return f"Not extracted: the archive entry is damaged ({_short_reason(exc)})."
     return ""
