@@ -195,3 +195,14 @@ def test_mci_preprocessing_overlay_refuses_a_scan_it_cannot_handle(panel, contex
     assert "slices" in panel.error_label.text()
     assert not panel.preprocessing_box.isChecked()
     assert all(spec is None for _, spec in emitted)
+
+
+def test_demographics_go_to_the_mci_model_only_with_visits(context):
+    from stethoscan.gui.models.prediction_request import patient_for_model
+
+    patient = context.patient  # born 1948-01-01, M, 10 years of education
+    assert patient_for_model(patient, []) == {}
+    context.store.add_visit(patient.id, "2023-01-01", mmse=27)
+    visit = context.store.list_visits(patient.id)[0]
+    assert patient_for_model(patient, [visit]) == {"sex": "M", "education_years": 10.0,
+                                                   "age_years": 75.0}

@@ -164,10 +164,35 @@ def test_warnings_inputs_and_contributions_are_shown_beside_the_result(panels, c
     assert any("scan was not used" in w for w in p.warnings)
     assert results.warnings_label.isVisible()
     assert all(w in results.warnings_label.text() for w in p.warnings)
-    assert "Cognitive scores" in results.inputs_label.text()
-    assert set(results.contributions.bars) == set(p.contributions)
+    # the history held the scores and the patient's age (from the birth date), sex and education
+    assert p.details["history_inputs"] == ["MMSE", "MoCA", "age", "sex", "education"]
+    assert "Cognitive scores (MMSE, MoCA) with age, sex, education" in results.inputs_label.text()
+    assert set(results.contributions.bars) == set(p.contributions) == {"clinical_scores"}
     assert len(results.bars.bars) == 3 and sum(results.bars.shown_percentages) == 100
     assert "3 visits" in results.input_label.text()
+
+
+def _mri_only_prediction(contributions: dict[str, float]) -> Prediction:
+    return Prediction(
+        model_name=MCI, version="0.1.0", labels=["CN", "MCI", "dementia"],
+        descriptions=["normal", "mild", "dementia"], probabilities=[0.8, 0.19, 0.01],
+        top_label="CN", top_probability=0.8, synthetic_training_data=True,
+        warnings=["No cognitive scores (MMSE/MoCA) were given: the history was not used."],
+        inputs_used=["scan"], contributions=contributions, details={"history_inputs": []},
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("contributions", [{"scan": 0.23}, {"scan": 0.23, "clinical_scores": 0.0}],
+                         ids=["now", "saved-before-the-fix"])  # fmt: skip
+def test_an_mri_only_result_lists_only_the_scan(panels, qtbot, contributions):
+    """No contradiction: the warning says no scores, so neither the inputs nor the bars name them."""
+    _, results = panels
+    results.show_result(SavedPrediction(1, _mri_only_prediction(contributions), {"text": "T1"}))
+    assert "No cognitive scores" in results.warnings_label.text()
+    assert "Cognitive" not in results.inputs_label.text()
+    assert list(results.contributions.bars) == ["scan"]
+    labels = " ".join(w.text() for w in results.contributions.findChildren(type(results.top_label)))
+    assert "Cognitive" not in labels and "+23.0 pts" in labels
 
 
 def _audio_prediction(times, freqs) -> Prediction:

@@ -35,12 +35,24 @@ def test_scores_order_the_three_classes(model):
     assert [p.top_label for p in (stable, slow, declining)] == ["CN", "MCI", "dementia"]
     assert declining.probability_of("dementia") > stable.probability_of("dementia") + 0.5
     assert declining.inputs_used == ["clinical_scores"]
-    assert declining.contributions["clinical_scores"] != 0 and declining.contributions["scan"] == 0
+    assert declining.contributions["clinical_scores"] != 0 and "scan" not in declining.contributions
 
 
 def test_nothing_given_is_refused(model):
     with pytest.raises(InputMismatchError, match="needs a T1 brain MRI or"):
         mci_prediction.run(model, None, {})
+
+
+def test_demographics_count_only_beside_visits_and_the_result_says_so(model):
+    with pytest.raises(InputMismatchError, match="needs a T1 brain MRI or"):
+        mci_prediction.run(model, None, {"visits": [], "patient": PATIENT})  # no history at all
+    woman = mci_prediction.run(model, None, {"visits": SLOW, "patient": PATIENT})
+    assert woman.details["history_inputs"] == ["MMSE", "MoCA", "age", "sex", "education"]
+    assert set(woman.contributions) == {"clinical_scores"}  # the absent scan is not listed
+    man = mci_prediction.run(model, None, {"visits": SLOW, "patient": {**PATIENT, "sex": "M"}})
+    assert not np.allclose(man.probabilities, woman.probabilities, atol=1e-6)  # used with visits
+    scores_only = mci_prediction.run(model, None, {"visits": [{"years_from_first": 0, "moca": 20}]})
+    assert scores_only.details["history_inputs"] == ["MoCA"]
 
 
 def test_a_scan_that_is_not_t1_is_refused_or_left_out(model):

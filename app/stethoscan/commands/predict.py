@@ -1,7 +1,11 @@
 """``stethoscan predict --model NAME INPUT``: run a model on a DICOM series or a recording.
 
 Writes ``prediction.json``, and with ``--saliency`` also ``saliency.npy`` (the map on the
-input grid) and ``saliency.png``, into ``--out``.
+input grid) and ``saliency.png``, into ``--out``. For the MCI model, ``--visits CSV`` gives the
+cognitive history (columns ``visit_date`` or ``years_from_first``, ``mmse``, ``moca``,
+``age_years``; one row per visit) and ``--sex``/``--education-years``/``--age-years`` the
+patient; demographics count only together with at least one visit with MMSE or MoCA, as in the
+GUI. INPUT may be ``-`` (no scan) when visits are given.
 """
 
 from __future__ import annotations
@@ -22,6 +26,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--slice", type=int, default=None, help="1-based slice for a 2D model")
     parser.add_argument("--series", default=None, help="SeriesInstanceUID of a multi-series folder")
     parser.add_argument("--device", choices=("cpu", "cuda", "mps"), default=None)
+    history = parser.add_argument_group("cognitive history (MCI model)")
+    history.add_argument("--visits", type=Path, default=None, metavar="CSV",
+                         help="visits: visit_date (or years_from_first), mmse, moca, age_years")
+    history.add_argument("--sex", choices=("F", "M"), default=None)
+    history.add_argument("--education-years", type=float, default=None)
+    history.add_argument("--age-years", type=float, default=None,
+                         help="age at the last visit (default: the last visit's age_years)")
     parser.set_defaults(func=_run)
 
 
@@ -33,7 +44,42 @@ def _options(args: argparse.Namespace) -> dict:
         options["series_uid"] = args.series
     if args.device:
         options["device"] = args.device
+    patient = {key: value for key, value in (("sex", args.sex), ("age_years", args.age_years),
+                                             ("education_years", args.education_years))
+               if value is not None}  # fmt: skip
+    if args.visits is not None or patient:
+        options["visits"] = read_visits_csv(args.visits) if args.visits is not None else []
+        options["patient"] = patient
     return options
+
+
+def read_visits_csv(path: Path) -> list[dict]:
+    """Visits for the MCI model from a CSV file (blank cells are unknown)."""
+    import csv
+
+    from stethoscan.core.errors import ValidationError
+
+    if not path.is_file():
+        raise ValidationError(f"The visits file {path} does not exist.")
+    numbers = ("mmse", "moca", "age_years", "years_from_first")
+    visits = []
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        columns = set(reader.fieldnames or [])
+        if not {"mmse", "moca"} & columns:
+            raise ValidationError(f"{path.name} needs an mmse or moca column (one row per visit).")
+        for line, row in enumerate(reader, start=2):
+            visit: dict = {"visit_date": (row.get("visit_date") or "").strip() or None}
+            for key in numbers:
+                text = (row.get(key) or "").strip()
+                try:
+                    visit[key] = float(text) if text else None
+                except ValueError:
+                    raise ValidationError(f"{path.name} line {line}: {key} {text!r} is not a number.") from None
+            if visit["years_from_first"] is None:
+                del visit["years_from_first"]
+            visits.append(visit)
+    return visits
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -43,11 +89,28 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.out is not None:
         check_output_folder(args.out)  # before the model runs, not after
-    prediction = predict(args.model, args.input, _options(args), ConsoleTask("predict"))
+    input_path = None if args.input == "-" else args.input
+    options = _options(args)
+    if "visits" in options:
+        _check_takes_history(args.model)
+    prediction = predict(args.model, input_path, options, ConsoleTask("predict"))
     if args.out is not None:
         write_outputs(prediction, args.out)
     print(prediction.to_json() if args.json else summary_text(prediction))
     return 0
+
+
+def _check_takes_history(model_name: str) -> None:
+    """Refuse visits/demographics for a model that would silently ignore them."""
+    from stethoscan.core.errors import ValidationError
+    from stethoscan.inference.registry import find_package
+
+    if Path(model_name).is_dir():
+        return  # a package folder: its pipeline checks its own options
+    entry = find_package(model_name)
+    if "clinical_scores" not in entry.input_modalities:
+        raise ValidationError(f"The model {entry.name} does not use cognitive scores; "
+                              "leave out --visits, --sex, --education-years and --age-years.")
 
 
 def summary_text(prediction) -> str:
@@ -66,12 +129,26 @@ def summary_text(prediction) -> str:
         lines.append("This model was trained on synthetic data.")
     for warning in prediction.warnings:
         lines.append(f"Warning: {warning}")
+    if prediction.inputs_used:
+        lines.append("Inputs used: " + ", ".join(_input_texts(prediction)))
     if prediction.saliency_method:
         lines.append(
             f"Saliency ({prediction.saliency_method}): " + "; ".join(prediction.saliency_regions)
         )
     lines.append(prediction.card_summary)
     return "\n".join(lines)
+
+
+def _input_texts(prediction) -> list[str]:
+    """Each input used, the cognitive history with what it held, and its contribution."""
+    held = (prediction.details or {}).get("history_inputs") or []
+    out = []
+    for name in prediction.inputs_used:
+        text = f"{name} ({', '.join(held)})" if name == "clinical_scores" and held else name
+        if name in prediction.contributions:
+            text += f" {prediction.contributions[name] * 100:+.1f} pts"
+        out.append(text)
+    return out
 
 
 def write_outputs(prediction, out: Path) -> list[Path]:

@@ -15,9 +15,15 @@ API for the GUI (all GUI-free; run in the inference worker):
   - ``"saliency"``: ``"gradcam"`` (default when the package validated it) or None. A method
     the package did not validate is not computed: the Prediction then says so in ``warnings``.
 
+  Age, sex and education are used only together with at least one visit with MMSE or MoCA:
+  the model never saw demographics without scores, so without visits it runs on the MRI alone
+  (its "missing history" embedding, the card's "image only" figures), whatever the patient.
+
   The Prediction carries calibrated probabilities, ``inputs_used`` ("scan", "clinical_scores"),
-  ``contributions`` (probability of the top label with all inputs minus with that input replaced
-  by the model's "missing" embedding), ``warnings`` (missing or refused inputs), and the Grad-CAM
+  ``contributions`` of the inputs used (probability of the top label with all inputs minus with
+  that input replaced by the model's "missing" embedding), ``details["history_inputs"]`` (what
+  the history held: "MMSE", "MoCA", "age", "sex", "education"), ``warnings`` (missing or
+  refused inputs), and the Grad-CAM
   map ON THE ORIGINAL VOLUME GRID (slices, rows, cols; float32 in [0, 1]) with
   ``saliency_regions`` such as "left hippocampus region, slices 40-52". ``details["overlays"]``
   is not filled (arrays are big): call :func:`preprocess_for_viewer` for the mask/box overlays.
@@ -36,6 +42,7 @@ and emits ``scan_overlay_changed("saliency", {"data": prediction.saliency, "kind
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -72,7 +79,7 @@ def run(model: Any, input_path: str | Path | None, options: dict[str, Any] | Non
     history = _history(options, warnings)
     task.progress(0.05, "reading the scan")
     pre = _preprocessed_scan(input_path, options, history, warnings, task)
-    if pre is None and history.visits is None and history.static is None:
+    if pre is None and history.visits is None:
         raise InputMismatchError(
             "The MCI model needs a T1 brain MRI or the patient's cognitive scores; neither was given."
         )
@@ -81,8 +88,8 @@ def run(model: Any, input_path: str | Path | None, options: dict[str, Any] | Non
     task.progress(0.6, "running the model")
     probs, contributions = _predict(model, inputs)
     top = int(np.argmax(probs))
-    used = ([SCAN] if pre is not None else []) + ([SCORES] if inputs["visits"] is not None
-                                                  or inputs["static"] is not None else [])
+    used = ([SCAN] if pre is not None else []) + ([SCORES] if history.visits is not None else [])
+    contributions = {name: value for name, value in contributions.items() if name in used}
     extra: dict[str, Any] = {}
     method = options.get("saliency", "gradcam" if "gradcam" in model.validated_saliency_methods else None)
     if pre is not None and method:
@@ -94,7 +101,8 @@ def run(model: Any, input_path: str | Path | None, options: dict[str, Any] | Non
     elif method and pre is None:
         warnings.append("No saliency map: the scan was not used.")
     task.progress(1.0, "done")
-    details = {"visits_used": history.used_visits, "pipeline": "mci_fusion"}
+    details = {"visits_used": history.used_visits, "history_inputs": history_inputs(history),
+               "pipeline": "mci_fusion"}
     if pre is not None:
         details["preprocessing"] = {**pre.checks, "crop_start": list(pre.box.start),
                                     "crop_shape": list(pre.box.shape), "orientation": "LPS",
@@ -107,6 +115,11 @@ def run(model: Any, input_path: str | Path | None, options: dict[str, Any] | Non
 
 # -- inputs ----------------------------------------------------------------------------------
 def _history(options: dict[str, Any], warnings: list[str]):
+    """The encoded history as the model may use it: no visit with scores, no history at all.
+
+    Demographics alone are dropped: the model was trained with age, sex and education only
+    beside visits, so alone they would move the result outside anything it learned.
+    """
     from stethoscan.training.mci_dataset import encode_history
 
     visits, patient = options.get("visits"), options.get("patient")
@@ -115,8 +128,23 @@ def _history(options: dict[str, Any], warnings: list[str]):
     history = encode_history(visits, patient)
     if history.visits is None:
         warnings.append("No cognitive scores (MMSE/MoCA) were given: the history was not used"
-                        + (", only age, sex and education." if history.static is not None else "."))
+                        + (" (age, sex and education count only together with at least one "
+                           "visit with scores)." if history.static is not None else "."))
+        history = replace(history, static=None)
     return history
+
+
+def history_inputs(history) -> list[str]:
+    """What an encoded history gives the model: "MMSE", "MoCA", "age", "sex", "education"."""
+    if history.visits is None:
+        return []
+    rows = history.visits[history.visit_mask]
+    names = [name for name, column in (("MMSE", 1), ("MoCA", 3)) if rows[:, column].any()]
+    static = history.static
+    if static is not None:
+        names += [name for name, known in (("age", static[1]), ("sex", static[2] + static[3]),
+                                           ("education", static[5])) if known]
+    return names
 
 
 def _records(patient_id: int, patient: dict | None) -> tuple[list[dict], dict]:

@@ -53,9 +53,13 @@ def visits_for_model(visits: list[Any]) -> list[dict[str, Any]]:
 
 
 def patient_for_model(patient: Any, visits: list[Any]) -> dict[str, Any]:
-    """Age (years, at the last visit), sex and years of education, where known."""
+    """Age (years, at the last visit), sex and years of education, where known.
+
+    Empty without ``visits`` (with scores): the MCI model uses demographics only beside visits,
+    so alone they are not sent (the model then runs on the scan alone, as ``stethoscan predict``).
+    """
     out: dict[str, Any] = {}
-    if patient is None:
+    if patient is None or not visits:
         return out
     if patient.sex in ("F", "M"):
         out["sex"] = patient.sex
@@ -112,8 +116,6 @@ def build_request(offer: ModelOffer, data: DataInFront, method: str | None = Non
         options.update(visits=visits_for_model(visits), patient=patient_for_model(data.patient, visits))
         ref["visit_ids"] = [v.id for v in visits]
         described.append(f"{len(visits)} visit{'s' if len(visits) != 1 else ''} with cognitive scores")
-    elif entry.pipeline == "mci_fusion":
-        options.update(visits=[], patient=patient_for_model(data.patient, []))
     ref["text"] = " + ".join(described)
     return PredictionRequest(entry.name, entry.pipeline, input_path, options, ref)
 

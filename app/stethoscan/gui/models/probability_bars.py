@@ -123,6 +123,18 @@ class ProbabilityBars(QWidget):
 INPUT_TITLES = {"scan": "Brain MRI / scan", "clinical_scores": "Cognitive scores", "audio": "Recording"}
 
 
+def input_titles(inputs_used: list[str], details: dict | None = None) -> dict[str, str]:
+    """A title per input used; the cognitive history names what it held (MMSE, age, sex...)."""
+    titles = {name: INPUT_TITLES.get(name, name) for name in inputs_used}
+    held = list((details or {}).get("history_inputs") or [])
+    if "clinical_scores" in titles and held:
+        scores = [h for h in held if h in ("MMSE", "MoCA")]
+        others = [h for h in held if h not in scores]
+        text = f"Cognitive scores ({', '.join(scores)})" if scores else "Cognitive scores"
+        titles["clinical_scores"] = text + (f" with {', '.join(others)}" if others else "")
+    return titles
+
+
 class ContributionBars(QWidget):
     """Each input's contribution (percentage points of the top label's probability)."""
 

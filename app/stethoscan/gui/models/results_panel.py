@@ -257,16 +257,19 @@ class ResultsPanel(ResultCyclesTable, ResultSaliencyDisplay, ResultHistory, QWid
         return abs(sum(p.probabilities) - 1.0) < 0.01
 
     def _show_inputs(self, p: Any) -> None:
-        from stethoscan.gui.models.probability_bars import INPUT_TITLES
+        from stethoscan.gui.models.probability_bars import input_titles
 
-        used = ", ".join(INPUT_TITLES.get(i, i) for i in p.inputs_used) or "not stated"
+        titles = input_titles(p.inputs_used, p.details)
+        # only the inputs really used (results saved before 2026-11 also listed absent ones)
+        contributions = {k: v for k, v in p.contributions.items() if k in p.inputs_used}
+        used = ", ".join(titles.values()) or "not stated"
         self.inputs_label.setText(used + (". Contribution to the probability of "
-                                          f"{p.top_label}:" if p.contributions else ""))  # fmt: skip
-        self.contributions.set_contributions(dict(p.contributions), p.top_label)
-        several = len(p.inputs_used) > 1 or bool(p.contributions)  # else the "On:" line says it
+                                          f"{p.top_label}:" if contributions else ""))  # fmt: skip
+        self.contributions.set_contributions(contributions, p.top_label)  # short titles
+        several = len(p.inputs_used) > 1 or bool(contributions)  # else the "On:" line says it
         for widget in (self.sections["inputs"], self.inputs_label):
             widget.setVisible(several)
-        self.contributions.setVisible(bool(p.contributions))
+        self.contributions.setVisible(bool(contributions))
 
     def _show_explanation(self, p: Any) -> None:
         has_map = p.saliency is not None

@@ -1,0 +1,123 @@
+"""The bundled MCI model gives the same answer through the GUI's request and `stethoscan predict`.
+
+Without any visit with MMSE/MoCA the model runs on the MRI alone, whatever the patient's sex,
+age or education (the model never saw demographics without scores); with visits, the GUI (visits
+from the database) and the CLI (``--visits CSV``) feed it the same history.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from stethoscan.cli import main as cli_main
+from stethoscan.gui.models.model_fit import DataInFront, offer_for
+from stethoscan.gui.models.prediction_request import build_request
+from stethoscan.records.patient_store import PatientStore
+from stethoscan.workflows import mci_prediction
+from stethoscan.workflows.prediction_pipelines import predict
+
+pytestmark = pytest.mark.real_data
+MODEL = "mci-fusion"
+VISITS = (("2021-03-01", 28, 25, 74.2), ("2022-03-03", 26, 22, 75.2), ("2023-03-02", 24, 19, 76.2))
+
+
+@pytest.fixture(scope="module")
+def brain(shared_data):
+    """The real T1 series opened as the scan viewer opens it: (series, volume, folder)."""
+    from stethoscan.core.task import SilentTask
+    from stethoscan.gui.viewer import imaging_bridge
+
+    folder = shared_data / "brain-t1-dicom"
+    series = imaging_bridge.index_paths([str(folder)], SilentTask()).all_series()
+    best = max(series, key=lambda s: s.number_of_slices)
+    return best, imaging_bridge.load_volume(best, SilentTask()), folder
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = PatientStore(tmp_path / "patients.sqlite3")
+    yield store
+    store.close()
+
+
+def gui_prediction(brain, patient, visits=()):
+    """What the Models panel runs for the open series, the patient and their visits."""
+    from stethoscan.inference.registry import find_package
+
+    series, volume, _ = brain
+    data = DataInFront(volume=volume, series=series, patient=patient, visits=list(visits))
+    request = build_request(offer_for(find_package(MODEL), data), data, method=None)
+    return predict(request.model_name, request.input_path, request.options)
+
+
+def cli_prediction(capsys, *args):
+    """``stethoscan predict --model mci-fusion --json ...`` in-process; its JSON as a dict."""
+    capsys.readouterr()
+    assert cli_main(["predict", "--model", MODEL, "--json", *map(str, args)]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_without_visits_gui_and_cli_agree_and_demographics_change_nothing(brain, store, capsys):
+    cli = cli_prediction(capsys, brain[2])
+    woman = store.upsert_patient("QA-F", "Test^Woman", "19790101", "F", 16)
+    man = store.upsert_patient("QA-M", "Test^Man", "19790101", "M", 16)
+    for patient in (woman, man):
+        gui = gui_prediction(brain, patient)
+        assert np.allclose(gui.probabilities, cli["probabilities"], atol=1e-6, rtol=0)
+        assert gui.inputs_used == cli["inputs_used"] == ["scan"]
+        assert set(gui.contributions) == {"scan"}  # nothing for an input that was not used
+        assert gui.details["history_inputs"] == []
+    # the QA case: demographics handed straight to the workflow are not a history either
+    model = _model()
+    for patient in ({"sex": "F"}, {"sex": "M"}, {"sex": "F", "age_years": 47, "education_years": 16}):
+        options = {"volume": brain[1], "visits": [], "patient": patient, "saliency": None}
+        alone = mci_prediction.run(model, None, options)
+        assert np.allclose(alone.probabilities, cli["probabilities"], atol=1e-6, rtol=0)
+        assert alone.inputs_used == ["scan"]
+        assert any("history was not used (age, sex and education count only" in w
+                   for w in alone.warnings)
+
+
+def test_with_visits_gui_and_cli_feed_the_same_history(brain, store, capsys, tmp_path):
+    patient = store.upsert_patient("QA-V", "Test^Visits", "19470101", "F", 12)
+    for day, mmse, moca, age in VISITS:
+        store.add_visit(patient.id, day, age_years=age, mmse=mmse, moca=moca)
+    csv = tmp_path / "visits.csv"
+    csv.write_text("visit_date,mmse,moca,age_years\n"
+                   + "".join(f"{d},{m},{c},{a}\n" for d, m, c, a in VISITS), encoding="utf-8")
+    gui = gui_prediction(brain, patient, store.list_visits(patient.id))
+    cli = cli_prediction(capsys, brain[2], "--visits", csv, "--sex", "F", "--education-years", 12)
+    assert np.allclose(gui.probabilities, cli["probabilities"], atol=1e-6, rtol=0)
+    assert gui.inputs_used == cli["inputs_used"] == ["scan", "clinical_scores"]
+    assert gui.details["history_inputs"] == cli["details"]["history_inputs"] == [
+        "MMSE", "MoCA", "age", "sex", "education"]
+    # the scores themselves count: the same brain without them gives another answer
+    mri_only = cli_prediction(capsys, brain[2])
+    assert not np.allclose(mri_only["probabilities"], cli["probabilities"], atol=1e-3)
+
+
+def test_the_cli_reads_the_visits_and_says_which_inputs_it_used(capsys, tmp_path):
+    csv = tmp_path / "visits.csv"
+    csv.write_text("years_from_first,mmse,moca\n0,24,\n1,21,16\n2,18,13\n", encoding="utf-8")
+    assert cli_main(["predict", "--model", MODEL, "-", "--visits", str(csv), "--sex", "M"]) == 0
+    out = capsys.readouterr().out
+    assert "Inputs used: clinical_scores (MMSE, MoCA, sex)" in out and "pts" in out
+    assert "Not for diagnostic use" in out
+    # demographics alone, without a scan or a visit, are refused rather than predicted on
+    assert cli_main(["predict", "--model", MODEL, "-", "--sex", "M", "--age-years", "70"]) == 1
+    assert "needs a T1 brain MRI or the patient's cognitive scores" in capsys.readouterr().err
+    bad = tmp_path / "bad.csv"
+    bad.write_text("visit_date,mmse\n2020-01-01,twenty\n", encoding="utf-8")
+    assert cli_main(["predict", "--model", MODEL, "-", "--visits", str(bad)]) == 1
+    assert "line 2: mmse 'twenty' is not a number" in capsys.readouterr().err
+    assert cli_main(["predict", "--model", "respiratory-cycles", "-", "--visits", str(csv)]) == 1
+    assert "does not use cognitive scores" in capsys.readouterr().err
+
+
+def _model():
+    from stethoscan.inference.runtime import load_model
+
+    return load_model(MODEL)
