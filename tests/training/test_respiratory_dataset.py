@@ -69,7 +69,7 @@ def test_label_csv_bad_rows_and_cycles_outside_the_file_are_listed(tmp_path):
     assert ("labels.csv, row 5 (a.wav): unknown label 'Wheezing'; use one of normal, crackle, "
             "wheeze, both.") in reasons
     assert "labels.csv, row 6 (a.wav): start_s '9.0' or end_s 'x' is not a number" in reasons
-    assert "a, cycle 30-33 s: the recording is only 20.00 s long" in reasons
+    assert "a.wav, cycle 30-33 s: the recording is only 20.00 s long" in reasons
     assert data.subset(np.array([1])).skipped == data.skipped  # the trainer's test part keeps them
     from stethoscan.training.respiratory_evaluation import evaluate_cycles
 

@@ -367,7 +367,8 @@ def _extract_cycles(recordings, spec, seed, boundary_jitter_s, with_masks, task)
                 start = max(0.0, start + rng.uniform(-boundary_jitter_s, boundary_jitter_s))
                 end = min(duration, end + rng.uniform(-boundary_jitter_s, boundary_jitter_s))
             if end - start < MIN_CYCLE_S:
-                skipped.append(_short_cycle_reason(rec.name, cycle, duration))
+                skipped.append(_short_cycle_reason(rec.path.name if rec.path else rec.name, cycle,
+                                                   duration))  # fmt: skip
                 continue
             shift = start - cycle.start_s
             events = [SoundEvent(e.kind, e.start_s - shift, e.end_s - shift, e.low_hz, e.high_hz)
