@@ -153,3 +153,15 @@ def test_a_spoken_word_is_speech_and_gets_no_vowel_norms(shared_data):
     assert rate["normal_low"] is None and not rate["flag"]  # one word has no speaking rate norm
     vowel = AudioClip(synth_vowel(3.0, 16000, seed=2).astype(np.float32)[:, None], 16000)
     assert analyze_recording(vowel, "voice").voice_report["kind"] == "sustained"
+
+
+@pytest.mark.parametrize("kind", ["white noise", "tone"])
+def test_no_breathing_rate_without_breathing(kind):
+    """Steady noise or a tone has no breathing cycles: no rate, and a note that says what to do."""
+    t = np.arange(20 * 4000) / 4000
+    x = (np.random.default_rng(1).standard_normal(t.size) * 0.1 if kind == "white noise"
+         else 0.3 * np.sin(2 * np.pi * 200 * t))
+    result = analyze_recording(AudioClip(x.astype(np.float32)[:, None], 4000), "breath")
+    assert result.breathing_rate_bpm is None and result.ie_ratio is None
+    assert not [s for s in result.segments if s[2] == "cycle"]
+    assert any("No breathing rate" in note and "record again" in note for note in result.notes)

@@ -23,7 +23,8 @@ Method, in three steps, none tuned to particular recordings:
    between inspiration and expiration seldom falls to the level of the pauses. Each cycle
    starts at the sound onset after its pause: where the first real rise (to half the cycle's
    loudness) begins. The rate is 60 / mean interval of the chain (count of cycles per time,
-   as a clinician counts), or 60 / period when fewer than two cycles were found.
+   as a clinician counts); with fewer than two cycles there is no rate. An envelope that varies by
+   less than MIN_ENVELOPE_RANGE_DB (steady noise, a tone) has no breathing to count.
 
 Inspiration versus expiration: at the chest wall, inspiratory sounds are louder than expiratory
 ones, and expiration is usually longer and quieter (normal vesicular sound: inspiration audible
@@ -68,6 +69,8 @@ CYCLE_COST = 0.3  # each cycle must rise this share of the envelope's range abov
 PERIOD_CANDIDATES = 25  # log-spaced over 1-10 s (10 % apart)
 ONSET_FRACTION = 0.1  # onset: where the rise from trough to peak passes this fraction
 EXPIRATION_QUIETER_DB = 3.0  # expiration is quieter at the chest wall
+MIN_ENVELOPE_RANGE_DB = 4.0  # breath sounds rise this far above the pauses (real chest
+# recordings here: 11-39 dB; steady noise or a tone: under 1.5 dB)
 
 
 @dataclass
@@ -79,6 +82,7 @@ class BreathSegmentation:
     rate_bpm: float = math.nan
     ie_ratio: float = math.nan
     period_s: float = math.nan  # dominant breathing period from the envelope's autocorrelation
+    envelope_range_db: float = math.nan  # 5th-95th percentile range of the envelope (dB)
     envelope_times_s: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
     envelope: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
 
@@ -269,6 +273,9 @@ def segment_breathing(samples: np.ndarray, rate_hz: float) -> BreathSegmentation
     result = BreathSegmentation(envelope_times_s=times, envelope=env)
     if env.size < int(2.0 / HOP_S):
         return result
+    result.envelope_range_db = float(np.subtract(*np.percentile(env, [95, 5])))
+    if result.envelope_range_db < MIN_ENVELOPE_RANGE_DB:
+        return result  # steady noise or a tone: no breathing to count
     phase_env = _smooth(level, 50, SMOOTH_S)  # the running median keeps phase lengths unbiased
     result.period_s = chain_period(env)
     troughs = cycle_troughs(env, result.period_s / HOP_S)
@@ -285,11 +292,9 @@ def segment_breathing(samples: np.ndarray, rate_hz: float) -> BreathSegmentation
         result.phases += [(start, t_split, "inspiration"), (t_split, end, "expiration")]
         insp.append(t_split - start)
         exp_.append(end - t_split)
-    if len(result.cycles) >= 2:
+    if len(result.cycles) >= 2:  # fewer: no rate (a guess from one cycle would look like one)
         durations = np.diff(np.asarray(result.cycles), axis=1).ravel()
         result.rate_bpm = float(60.0 / durations.mean())
-    elif np.isfinite(result.period_s):
-        result.rate_bpm = float(60.0 / result.period_s)
     if insp and np.sum(exp_) > 0:
         result.ie_ratio = float(np.mean(insp) / np.mean(exp_))
     return result

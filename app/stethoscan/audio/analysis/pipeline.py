@@ -117,6 +117,8 @@ def analyze_recording(clip: AudioClip, task_kind: str, task=None,
             "counted from sound loudness: where loud and quiet breaths alternate it can be half "
             "the true rate, so check the cycles against the patient and correct the markers."
         )
+        if result.breathing_rate_bpm is None:
+            result.notes.append(_no_rate_note(seg))
         feature_segments = [(s, e, "cycle") for s, e in seg.cycles]
     elif task_kind == "cough":
         coughs = detect_coughs(pre.samples, pre.rate_hz)
@@ -138,6 +140,18 @@ def analyze_recording(clip: AudioClip, task_kind: str, task=None,
     result.features = [f.summary() for f in feats]
     _progress(task, 1.0, "Done")
     return result
+
+
+def _no_rate_note(seg) -> str:
+    """Why no breathing rate is given, and what to do."""
+    from stethoscan.audio.analysis.breath_segmentation import MIN_ENVELOPE_RANGE_DB
+
+    if np.isfinite(seg.envelope_range_db) and seg.envelope_range_db < MIN_ENVELOPE_RANGE_DB:
+        return (f"No breathing rate: the breath sound hardly changes ({seg.envelope_range_db:.1f} dB "
+                "between loud and quiet stretches), as with steady noise or a tone. Place the "
+                "stethoscope on the chest wall, ask for deeper breaths and record again.")
+    return ("No breathing rate: fewer than two whole breathing cycles were found. Record at least "
+            "20 s of breathing, or mark the inspirations yourself.")
 
 
 MIN_SUSTAINED_S = 1.0  # a sustained-vowel task asks for 3-6 s; a spoken word lasts < 1 s
