@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from stethoscan.cli import main as cli_main
+from stethoscan.core.errors import InputMismatchError
 from stethoscan.gui.models.model_fit import DataInFront, offer_for
 from stethoscan.gui.models.prediction_request import build_request
 from stethoscan.records.patient_store import PatientStore
@@ -68,7 +69,7 @@ def test_without_visits_gui_and_cli_agree_and_demographics_change_nothing(brain,
         gui = gui_prediction(brain, patient)
         assert np.allclose(gui.probabilities, cli["probabilities"], atol=1e-6, rtol=0)
         assert gui.inputs_used == cli["inputs_used"] == ["scan"]
-        assert set(gui.contributions) == {"scan"}  # nothing for an input that was not used
+        assert gui.contributions["clinical_scores"] == 0  # it was not used
         assert gui.details["history_inputs"] == []
     # the QA case: demographics handed straight to the workflow are not a history either
     model = _model()
@@ -121,3 +122,32 @@ def _model():
     from stethoscan.inference.runtime import load_model
 
     return load_model(MODEL)
+
+
+def test_the_gui_passes_the_series_body_part_as_the_cli_reads_it(tmp_path):
+    """A series labelled KNEE is refused by the MCI model in the GUI as in the CLI."""
+    import pydicom
+    from ai_test_packages import mr_series, mr_volume
+    from pydicom.dataset import FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian
+
+    from stethoscan.imaging.model import InstanceRef
+    from stethoscan.inference.registry import find_package
+
+    dataset = pydicom.Dataset()
+    dataset.file_meta = FileMetaDataset()
+    dataset.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    dataset.file_meta.MediaStorageSOPClassUID = "1.2.840.10008.5.1.4.1.1.4"  # MR image storage
+    dataset.file_meta.MediaStorageSOPInstanceUID = "1.2.3.4"
+    dataset.BodyPartExamined, dataset.Modality = "KNEE", "MR"
+    dataset.save_as(tmp_path / "IM1.dcm", enforce_file_format=True)
+    volume = mr_volume()
+    series = mr_series(volume)
+    series.instances = [InstanceRef(str(tmp_path / "IM1.dcm"), "1.2.3.4")]
+    data = DataInFront(volume=volume, series=series)
+    request = build_request(offer_for(find_package(MODEL), data), data, method=None)
+    assert request.options["body_part"] == "KNEE"
+    with pytest.raises(InputMismatchError, match="body part 'KNEE'"):
+        predict(request.model_name, request.input_path, request.options)
+    series.instances = [InstanceRef(str(tmp_path / "gone.dcm"), "1.2.3.5")]
+    assert build_request(offer_for(find_package(MODEL), data), data).options["body_part"] == ""

@@ -20,8 +20,8 @@ API for the GUI (all GUI-free; run in the inference worker):
   (its "missing history" embedding, the card's "image only" figures), whatever the patient.
 
   The Prediction carries calibrated probabilities, ``inputs_used`` ("scan", "clinical_scores"),
-  ``contributions`` of the inputs used (probability of the top label with all inputs minus with
-  that input replaced by the model's "missing" embedding), ``details["history_inputs"]`` (what
+  ``contributions`` (probability of the top label with all inputs minus with that input replaced
+  by the model's "missing" embedding; 0 for an input not used), ``details["history_inputs"]`` (what
   the history held: "MMSE", "MoCA", "age", "sex", "education"), ``warnings`` (missing or
   refused inputs), and the Grad-CAM
   map ON THE ORIGINAL VOLUME GRID (slices, rows, cols; float32 in [0, 1]) with
@@ -89,7 +89,6 @@ def run(model: Any, input_path: str | Path | None, options: dict[str, Any] | Non
     probs, contributions = _predict(model, inputs)
     top = int(np.argmax(probs))
     used = ([SCAN] if pre is not None else []) + ([SCORES] if history.visits is not None else [])
-    contributions = {name: value for name, value in contributions.items() if name in used}
     extra: dict[str, Any] = {}
     method = options.get("saliency", "gradcam" if "gradcam" in model.validated_saliency_methods else None)
     if pre is not None and method:

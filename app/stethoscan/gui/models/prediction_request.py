@@ -89,6 +89,22 @@ def _series_folder(series: Any) -> str | None:
     return str(Path(instances[0].path).parent) if instances else None
 
 
+def _body_part(series: Any) -> str:
+    """BodyPartExamined of the series' first file ("" when absent or unreadable), as the CLI
+    reads it, so that both refuse the same series."""
+    instances = getattr(series, "instances", None) or []
+    if not instances:
+        return ""
+    import pydicom
+    from pydicom.errors import InvalidDicomError
+
+    try:
+        header = pydicom.dcmread(instances[0].path, stop_before_pixels=True)
+    except (OSError, InvalidDicomError):
+        return ""
+    return str(header.get("BodyPartExamined", "") or "")
+
+
 def build_request(offer: ModelOffer, data: DataInFront, method: str | None = None,
                   saliency_options: dict[str, Any] | None = None) -> PredictionRequest:  # fmt: skip
     """The pipeline input for ``offer`` on ``data`` with saliency ``method`` (None: no map)."""
@@ -100,7 +116,8 @@ def build_request(offer: ModelOffer, data: DataInFront, method: str | None = Non
     if "scan" in offer.inputs:
         series = data.series
         options.update(volume=data.volume, modality=data.modality,
-                       description=getattr(series, "description", "") or "")  # fmt: skip
+                       description=getattr(series, "description", "") or "",
+                       body_part=_body_part(series))  # fmt: skip
         input_path = _series_folder(series)
         ref.update(series_uid=getattr(series, "series_uid", "") or data.volume.series_uid,
                    volume_shape=list(data.volume.shape))  # fmt: skip

@@ -260,7 +260,7 @@ class ResultsPanel(ResultCyclesTable, ResultSaliencyDisplay, ResultHistory, QWid
         from stethoscan.gui.models.probability_bars import input_titles
 
         titles = input_titles(p.inputs_used, p.details)
-        # only the inputs really used (results saved before 2026-11 also listed absent ones)
+        # only the inputs really used (the pipeline gives 0 for an absent one)
         contributions = {k: v for k, v in p.contributions.items() if k in p.inputs_used}
         used = ", ".join(titles.values()) or "not stated"
         self.inputs_label.setText(used + (". Contribution to the probability of "
