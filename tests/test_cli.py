@@ -100,3 +100,20 @@ def test_a_closed_pipe_ends_quietly(tmp_path):
             os.close(write_end)
         assert result.returncode == 141, (command, result.stderr)
         assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr
+
+
+def test_evaluate_says_how_many_labelled_rows_were_left_out(tmp_path, capsys):
+    """One good cycle, one with an unknown label: the evaluation runs and says one was left out."""
+    import numpy as np
+    import soundfile as sf
+
+    from stethoscan.audio.analysis.synthetic_sounds import synth_breathing
+
+    data = tmp_path / "data"
+    data.mkdir()
+    samples, _, _ = synth_breathing(8.0, 4000, rate_bpm=15.0, seed=2)
+    sf.write(data / "a.wav", np.asarray(samples, dtype=np.float32), 4000)
+    (data / "labels.csv").write_text("file,start_s,end_s,label\na.wav,0.5,4.5,normal\na.wav,4.5,8.0,Wheezing\n")
+    assert cli.main(["evaluate", "--model", "respiratory-cycles", "--data", str(data),
+                     "--out", str(tmp_path / "eval")]) == 0
+    assert "1 labelled rows or cycles were left out" in capsys.readouterr().out

@@ -134,6 +134,7 @@ def test_skipped_files_are_listed_with_their_reason(window, qtbot):
     assert view.isVisible()
     assert view.rows() == [("/cd/README.TXT", "This is not a DICOM file."),
                            ("/cd/IM0007", "The file is truncated: copy it again from the CD.")]
+    assert view.summary.text().startswith("1 series opened; 2 files could not be loaded")
     view.copy_list()
     assert "IM0007\tThe file is truncated" in QGuiApplication.clipboard().text()
     view.close()

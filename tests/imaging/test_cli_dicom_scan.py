@@ -108,3 +108,21 @@ def test_real_brain_mri_scan_json_from_the_command_line(shared_data: Path):
         [float(v) for v in header.ImageOrientationPatient], abs=1e-6)
     assert series["warnings"] == []
     assert [Path(s["path"]).name for s in data["skipped"]] == ["LICENSE"]
+
+
+def test_a_skipped_zip_member_is_shown_inside_its_archive_and_a_damaged_zip_says_so(tmp_path: Path, capsys):
+    import zipfile
+
+    write_series(tmp_path / "ct", n_slices=2)
+    with zipfile.ZipFile(tmp_path / "study.zip", "w") as archive:
+        for path in sorted((tmp_path / "ct").iterdir()):
+            archive.write(path, f"DICOM/{path.name}")
+        archive.writestr("DICOM/README.TXT", "not an image")
+    (tmp_path / "broken.dat").write_bytes(b"PK\x03\x04" + b"\x00" * 40)  # a zip's start, no more
+    code, result = _scan_json(capsys, tmp_path / "study.zip", tmp_path / "broken.dat")
+    assert code == 0
+    shown = {s["shown_as"]: s["reason"] for s in result["skipped"]}
+    assert shown[f"{tmp_path / 'study.zip'} › DICOM/README.TXT"].startswith("Not a DICOM file")
+    assert "damaged or unsupported zip archive" in shown[str(tmp_path / "broken.dat")]
+    assert main(["dicom", "scan", str(tmp_path / "study.zip")]) == 0
+    assert "study.zip › DICOM/README.TXT: Not a DICOM file" in capsys.readouterr().out

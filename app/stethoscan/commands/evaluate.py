@@ -115,6 +115,10 @@ def _run(args: argparse.Namespace) -> int:
         print(f"Wrote metrics.json, confusion_matrix.png, roc.png, reliability.png to {args.out}")
         for key, value in figures.items():
             print(f"  {key}: {value}")
+        skipped = report.get("skipped") or []
+        if skipped:
+            print(f"  {len(skipped)} labelled rows or cycles were left out; the reason for each is "
+                  "in metrics.json (\"skipped\")")
     return 0
 
 

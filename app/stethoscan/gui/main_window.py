@@ -282,7 +282,8 @@ class MainWindow(QMainWindow):
     def show_skipped_files(self) -> None:
         from stethoscan.gui.skipped_files_view import SkippedFilesView
 
-        self._skipped_view = SkippedFilesView(self.browser.skipped, self)
+        opened = sum(len(study.series) for patient in self.browser.patients for study in patient.studies)
+        self._skipped_view = SkippedFilesView(self.browser.skipped, self, opened_series=opened)
         self._skipped_view.show()
 
     def toggle_full_screen(self) -> None:

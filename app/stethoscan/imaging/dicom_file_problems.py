@@ -26,7 +26,7 @@ _IMPOSSIBLE_LENGTH = ("Damaged DICOM file: its header holds an element of imposs
                       "so the rest of the file cannot be read.")
 _LARGEST_HEADER_VALUE = 64 * 1024 * 1024  # bytes; a garbage 32-bit length is nearly always more
 _MAGIC = (
-    (b"PK\x03\x04", "a zip archive that could not be opened"),
+    (b"PK\x03\x04", "a damaged or unsupported zip archive that could not be unpacked"),
     (b"\x1f\x8b", "a gzip-compressed file; unpack it first"),
     (b"%PDF", "a PDF document"),
     (b"\x89PNG", "a PNG picture"),

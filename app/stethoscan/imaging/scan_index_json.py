@@ -25,7 +25,7 @@ Format ``stethoscan-scan-index/1``::
           }]
         }]
       }],
-      "skipped": [{"path": "...", "reason": "Not a DICOM file: it is a text file."}],
+      "skipped": [{"path": "...", "shown_as": "...", "reason": "Not a DICOM file: it is a text file."}],
       "notes": ["The DICOMDIR in ... is broken (...); the folder was scanned ... instead."]
     }
 
@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from stethoscan.imaging.dicom_sources import display_path
 from stethoscan.imaging.model import PatientInfo, ScanIndex, SeriesInfo, StudyInfo
 from stethoscan.imaging.series_geometry import plane_name
 
@@ -56,7 +57,8 @@ def scan_index_to_dict(index: ScanIndex) -> dict[str, Any]:
             "skipped": len(index.skipped),
         },
         "patients": [_patient(p) for p in index.patients],
-        "skipped": [{"path": s.path, "reason": s.reason} for s in index.skipped],
+        "skipped": [{"path": s.path, "shown_as": display_path(s.path), "reason": s.reason}
+                    for s in index.skipped],
         "notes": list(index.notes),
     }
 
@@ -139,7 +141,7 @@ def scan_index_to_text(index: ScanIndex) -> str:
                 lines.extend(_series_lines(series))
     if index.skipped:
         lines.append(f"Skipped {len(index.skipped)} files:")
-        lines.extend(f"  {s.path}: {s.reason}" for s in index.skipped)
+        lines.extend(f"  {display_path(s.path)}: {s.reason}" for s in index.skipped)
     lines.extend(f"Note: {note}" for note in index.notes)
     return "\n".join(lines) if lines else "No DICOM images found."
 
