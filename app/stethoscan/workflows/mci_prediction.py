@@ -16,7 +16,8 @@ API for the GUI (all GUI-free; run in the inference worker):
     the package did not validate is not computed: the Prediction then says so in ``warnings``.
 
   Age, sex and education are used only together with at least one visit with MMSE or MoCA:
-  the model never saw demographics without scores, so without visits it runs on the MRI alone
+  the bundled model never saw demographics without scores (its synthetic subjects all have
+  visits), so for every package without visits the model runs on the MRI alone
   (its "missing history" embedding, the card's "image only" figures), whatever the patient.
 
   The Prediction carries calibrated probabilities, ``inputs_used`` ("scan", "clinical_scores"),
