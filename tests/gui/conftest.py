@@ -55,3 +55,20 @@ def uninstall_test_packages():
     before = user_package_names()
     yield
     remove_packages_installed_since(before)
+
+
+@pytest.fixture
+def app_theme(qapp):
+    """The application's theme (as ``stethoscan gui`` sets it), undone afterwards for the other tests."""
+    import pyqtgraph as pg
+
+    from stethoscan.gui.application import apply_theme
+
+    options = {k: pg.getConfigOption(k) for k in ("imageAxisOrder", "background", "foreground")}
+    style, palette, sheet = qapp.style().name(), qapp.palette(), qapp.styleSheet()
+    apply_theme(qapp)
+    yield
+    pg.setConfigOptions(**options)
+    qapp.setStyleSheet(sheet)
+    qapp.setPalette(palette)
+    qapp.setStyle(style)

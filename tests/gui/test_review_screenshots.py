@@ -13,28 +13,12 @@ from PySide6.QtGui import QImage
 
 from stethoscan.core.settings import Settings
 from stethoscan.gui.app_context import AppContext
-from stethoscan.gui.application import apply_theme
 from stethoscan.gui.studio.audio_review import AudioReviewView
 from stethoscan.gui.workers import Workers
 from stethoscan.records.patient_store import PatientStore
 
 pytestmark = [pytest.mark.real_data, pytest.mark.slow]
 OUT = "test-artifacts/screenshots"
-
-
-@pytest.fixture
-def app_theme(qapp):
-    """The application's theme for these screenshots, undone afterwards for the other tests."""
-    import pyqtgraph as pg
-
-    options = {k: pg.getConfigOption(k) for k in ("imageAxisOrder", "background", "foreground")}
-    style, palette, sheet = qapp.style().name(), qapp.palette(), qapp.styleSheet()
-    apply_theme(qapp)
-    yield
-    pg.setConfigOptions(**options)
-    qapp.setStyleSheet(sheet)
-    qapp.setPalette(palette)
-    qapp.setStyle(style)
 
 
 @pytest.fixture

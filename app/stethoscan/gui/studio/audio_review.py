@@ -27,9 +27,11 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPushButton,
     QSplitter,
     QTabWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -89,15 +91,23 @@ class AudioReviewView(ReviewPlaybackAndMarkers, TakeImportExport, QWidget):
 
     def _build_layout(self) -> None:
         self.recording_combo = QComboBox()
-        self.recording_combo.setMinimumWidth(240)
-        self.recording_combo.setToolTip("Takes of the current patient")
+        self.recording_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.recording_combo.setMinimumContentsLength(16)  # long take titles do not widen the window
+        self.recording_combo.setMinimumWidth(150)
+        self.recording_combo.setToolTip("The take shown: choose one of the current patient's takes")
         self.import_button = _button("Import…", "Import a WAV, FLAC, OGG or MP3 file as a take of this session")
-        self.export_wav_button = _button("Export WAV…", "Save this take as WAV (no metadata)")
-        self.export_flac_button = _button("Export FLAC…", "Save this take as FLAC (no metadata)")
+        self.export_button = QToolButton()  # one button, two formats: the row fits a laptop
+        self.export_button.setText("Export")
+        self.export_button.setToolTip("Save this take as WAV or FLAC (no metadata)")
+        self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        export_menu = QMenu(self.export_button)
+        self.export_wav_action = export_menu.addAction("WAV file (no metadata)…")
+        self.export_flac_action = export_menu.addAction("FLAC file (no metadata)…")
+        self.export_button.setMenu(export_menu)
         self.play_button = _button("▶ Play", "Play from the cursor (Space)")
         self.play_selection_button = _button("▶ Selection", "Play the selected span")
         self.stop_button = _button("■ Stop", "Stop playback (Space)")
-        self.zoom_button = _button("Zoom to selection", "Show only the selected span (Z)")
+        self.zoom_button = _button("Zoom", "Zoom to the selected span (Z)")
         self.all_button = _button("Show all", "Show the whole take (0)")
         self.spectrogram_controls = SpectrogramControls(self.context.settings.audio.spectrogram_dynamic_range_db)
         self.spectrogram.set_dynamic_range(self.spectrogram_controls.range_spin.value())
@@ -107,14 +117,15 @@ class AudioReviewView(ReviewPlaybackAndMarkers, TakeImportExport, QWidget):
         self.marker_legend.setToolTip("Marker colours; dashed spans marked ? are proposals")
         self.position_label = QLabel("")
         self.position_label.setObjectName("cursorReading")
+        for label in (self.info, self.position_label):
+            label.setWordWrap(True)  # long lines wrap instead of widening the window
         self.message = QLabel("")
         self.message.setObjectName("errorMessage")
         self.message.setWordWrap(True)
         self.message.hide()
         top = QHBoxLayout()
-        top.addWidget(QLabel("Take"))
-        top.addWidget(self.recording_combo, 1)
-        for widget in (self.import_button, self.export_wav_button, self.export_flac_button, None,
+        top.addWidget(self.recording_combo, 1)  # its placeholder and tooltip say it is the take
+        for widget in (self.import_button, self.export_button, None,
                        self.play_button, self.play_selection_button, self.stop_button, None,
                        self.zoom_button, self.all_button):
             top.addSpacing(10) if widget is None else top.addWidget(widget)
@@ -153,8 +164,8 @@ class AudioReviewView(ReviewPlaybackAndMarkers, TakeImportExport, QWidget):
         ctx.patient_changed.connect(self._on_patient_changed)
         self.recording_combo.activated.connect(self._on_recording_chosen)
         self.import_button.clicked.connect(self.choose_import)
-        self.export_wav_button.clicked.connect(lambda: self.choose_export("WAV"))
-        self.export_flac_button.clicked.connect(lambda: self.choose_export("FLAC"))
+        self.export_wav_action.triggered.connect(lambda: self.choose_export("WAV"))
+        self.export_flac_action.triggered.connect(lambda: self.choose_export("FLAC"))
         self.play_button.clicked.connect(self.play)
         self.play_selection_button.clicked.connect(self.play_selection)
         self.stop_button.clicked.connect(self.playback.stop)
@@ -308,7 +319,7 @@ class AudioReviewView(ReviewPlaybackAndMarkers, TakeImportExport, QWidget):
     def _update_actions(self) -> None:
         has_take = self.take is not None
         has_span = self.selection.span() is not None
-        for button in (self.export_wav_button, self.export_flac_button, self.play_button, self.all_button):
+        for button in (self.export_button, self.play_button, self.all_button):
             button.setEnabled(has_take)
         self.play_selection_button.setEnabled(has_take and has_span)
         self.zoom_button.setEnabled(has_take and has_span)

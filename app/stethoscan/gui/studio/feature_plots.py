@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from stethoscan.gui.studio.review_plot_style import BACKGROUND, TEXT, style_plot
 
@@ -47,6 +47,9 @@ class FeatureView(QWidget):
         super().__init__(parent)
         self.segment_combo = QComboBox()
         self.view_combo = QComboBox()
+        for combo in (self.segment_combo, self.view_combo):  # long entries do not widen the window
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(8)
         self.view_combo.addItems(VIEWS)
         self.export_button = QPushButton("Export features CSV…")
         self.export_button.setToolTip("One row per segment: MFCC means/SD, deltas, LPC, descriptors")
@@ -63,7 +66,8 @@ class FeatureView(QWidget):
         self.segment_combo.currentIndexChanged.connect(self.redraw)
         self.view_combo.currentIndexChanged.connect(self.redraw)
         chooser = QHBoxLayout()
-        chooser.addWidget(QLabel("Segment"))
+        self.segment_combo.setToolTip("Segment whose features are shown")
+        self.view_combo.setToolTip("Feature view")
         chooser.addWidget(self.segment_combo, 1)
         chooser.addWidget(self.view_combo, 1)
         layout = QVBoxLayout(self)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSpinBox, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QSpinBox, QWidget
 
 from stethoscan.gui.studio.review_spectrogram import COLOUR_MAP_NAMES, COLOUR_MAPS
 
@@ -22,7 +22,7 @@ class SpectrogramControls(QWidget):
         self.scale_combo = QComboBox()
         self.scale_combo.addItem("Linear", "linear")
         self.scale_combo.addItem("Mel", "mel")
-        self.scale_combo.setToolTip("Frequency scale of the spectrogram")
+        self.scale_combo.setToolTip("Frequency scale of the spectrogram (linear or mel)")
         self.range_spin = QSpinBox()
         self.range_spin.setRange(20, 140)
         self.range_spin.setSingleStep(10)
@@ -32,10 +32,11 @@ class SpectrogramControls(QWidget):
         self.colour_combo = QComboBox()
         for name in COLOUR_MAPS:
             self.colour_combo.addItem(COLOUR_MAP_NAMES[name], name)
+        self.colour_combo.setToolTip("Colour map of the spectrogram")
         self.top_combo = QComboBox()
-        self.top_combo.setToolTip("Highest frequency shown")
+        self.top_combo.setToolTip("Highest frequency shown (Hz)")
         self.top_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.top_combo.setMinimumContentsLength(11)
+        self.top_combo.setMinimumContentsLength(8)
         self.set_nyquist(None)
         self.scale_combo.currentIndexChanged.connect(lambda: self.scale_changed.emit(self.scale()))
         self.range_spin.valueChanged.connect(lambda v: self.dynamic_range_changed.emit(float(v)))
@@ -45,11 +46,8 @@ class SpectrogramControls(QWidget):
             lambda: self.max_frequency_changed.emit(self.top_combo.currentData()))
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        for caption, widget in (("Spectrogram", self.scale_combo), ("Range", self.range_spin),
-                                ("Colours", self.colour_combo), ("Up to", self.top_combo)):
-            label = QLabel(caption)
-            label.setObjectName("browserSummary")
-            layout.addWidget(label)
+        # No captions: each control's tooltip says what it sets (the row fits a laptop screen).
+        for widget in (self.scale_combo, self.range_spin, self.colour_combo, self.top_combo):
             layout.addWidget(widget)
 
     def scale(self) -> str:
