@@ -90,7 +90,8 @@ def _visit_time(visit: dict, index: int) -> float:
 def encode_history(visits: list[dict] | None, patient: dict | None = None,
                    max_visits: int = MAX_VISITS) -> HistoryInputs:
     """Encode visits (dicts with mmse, moca, years_from_first or visit_date, age_years) and the
-    patient (age_years, sex, education_years); None where nothing was given."""
+    patient (age_years, sex, education_years); None where nothing was given. Without a visit with
+    MMSE or MoCA there is no history at all: the demographics count only beside scores."""
     patient = dict(patient or {})
     rows = []
     for index, visit in enumerate(visits or []):
@@ -100,9 +101,9 @@ def encode_history(visits: list[dict] | None, patient: dict | None = None,
         rows.append((_visit_time(visit, index), mmse, moca, visit.get("age_years")))
     rows.sort(key=lambda r: r[0])
     rows = rows[-max_visits:]
-    static = _encode_static(patient, rows)
-    if not rows:
-        return HistoryInputs(None, None, static, 0)
+    static = _encode_static(patient, rows)  # validates age and education even without visits
+    if not rows:  # demographics alone are no history (as in prediction): the model sees none
+        return HistoryInputs(None, None, None, 0)
     first, last = rows[0][0], rows[-1][0]
     features = np.zeros((max_visits, 6), np.float32)
     mask = np.zeros(max_visits, bool)
