@@ -41,7 +41,7 @@ def test_acquired_slice_with_explicit_window(ct_folder, tmp_path, capsys):
     image = _png(out)
     assert image.shape == (8, 10, 3)
     assert np.all(image == _grey(200.0, 150, 400))  # slice 2 holds 1024 + 200 - 1024 HU
-    assert "axial plane 2 of 6" in capsys.readouterr().out
+    assert "axial plane 3 of 6 (index 2)" in capsys.readouterr().out  # counted as the caption
 
 
 def test_coronal_plane_has_square_pixels_and_superior_on_top(ct_folder, tmp_path):

@@ -72,7 +72,7 @@ def run_render(args: argparse.Namespace) -> int:
     caption = f"{plane_name.capitalize()} {index + 1}/{count}\nW {width:g} L {center:g}"
     sr.write_png(rgb, args.out, None if args.no_overlay else plane.labels,
                  "" if args.no_overlay else caption)
-    print(f"Wrote {args.out}: {plane_name} plane {index} of {count} "
+    print(f"Wrote {args.out}: {plane_name} plane {index + 1} of {count} (index {index}) "
           f"({rgb.shape[1]}x{rgb.shape[0]} px), window W {width:g} L {center:g}")
     for warning in volume.warnings:
         print(f"warning: {warning}")
