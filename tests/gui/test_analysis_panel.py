@@ -198,3 +198,14 @@ def test_model_results_show_probabilities_evidence_and_notices(qtbot):
     assert "normal: 1" in view.summary.text() and "wheeze: 1" in view.summary.text()
     view.set_results([], "The respiratory sound model is not installed in this build.")
     assert "synthetic" not in view.notice.text() and "not installed" in view.summary.text()
+
+
+def test_features_tab_says_when_the_analysis_found_no_segments(qtbot):
+    from stethoscan.gui.studio.feature_plots import FeatureView
+
+    view = FeatureView()
+    qtbot.addWidget(view)
+    view.set_features([], None)
+    assert "Run the analysis" in view.plot.titleLabel.text
+    view.set_features([], (np.zeros(4000, np.float32), 4000.0))  # analysed: nothing found
+    assert "found no segments" in view.plot.titleLabel.text and not view.export_button.isEnabled()

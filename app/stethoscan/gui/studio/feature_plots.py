@@ -103,7 +103,9 @@ class FeatureView(QWidget):
         self.colour_bar.hide()
         index = self.segment_combo.currentIndex()
         if not self._features or index < 0:
-            self.plot.setTitle("Run the analysis to see per-segment features", color=TEXT, size="9pt")
+            empty = ("The analysis found no segments, so there are no per-segment features"
+                     if self._source is not None else "Run the analysis to see per-segment features")
+            self.plot.setTitle(empty, color=TEXT, size="9pt")
             return
         self.plot.setTitle(None)
         feature = self._features[index]
