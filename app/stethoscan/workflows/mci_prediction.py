@@ -125,11 +125,13 @@ def _history(options: dict[str, Any], warnings: list[str]):
     visits, patient = options.get("visits"), options.get("patient")
     if options.get("patient_id") is not None and visits is None:
         visits, patient = _records(int(options["patient_id"]), patient)
-    history = encode_history(visits, patient)
+    history = encode_history(visits, patient)  # no scored visit: no history, demographics too
     if history.visits is None:
+        demographics = any(str((patient or {}).get(key) or "").strip()
+                           for key in ("age_years", "sex", "education_years"))
         warnings.append("No cognitive scores (MMSE/MoCA) were given: the history was not used"
                         + (" (age, sex and education count only together with at least one "
-                           "visit with scores)." if history.static is not None else "."))
+                           "visit with scores)." if demographics else "."))
         history = replace(history, static=None)
     return history
 
