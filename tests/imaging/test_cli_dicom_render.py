@@ -105,3 +105,12 @@ def test_a_write_failure_is_a_sentence_not_a_traceback(ct_folder, tmp_path, monk
     err = capsys.readouterr().err
     assert f"Permission denied: {out} cannot be read or written by your user" in err
     assert "Traceback" not in err
+
+
+def test_a_ct_preset_on_an_mr_series_is_rendered_with_a_warning(tmp_path, capsys):
+    folder = tmp_path / "mr"
+    write_series(folder, n_slices=3, modality="MR")
+    assert main(["dicom", "render", str(folder), "--window", "lung", "--out", str(tmp_path / "a.png")]) == 0
+    assert "warning: 'lung' is a CT window (HU), but this series is MR" in capsys.readouterr().out
+    assert main(["dicom", "render", str(folder), "--out", str(tmp_path / "b.png")]) == 0
+    assert "warning" not in capsys.readouterr().out

@@ -116,5 +116,9 @@ def _window(args: argparse.Namespace, volume) -> tuple[float, float]:
     if choice in ("dicom", "auto"):
         return auto_window(volume.voxels[:: max(1, volume.shape[0] // 32)], volume.slope,
                            volume.intercept)
-    preset = find_preset(choice, volume.modality or "CT")
+    modality = (volume.modality or "CT").upper()
+    preset = find_preset(choice, modality)
+    if modality != "CT":  # HU windows mean nothing on MR and other images
+        print(f"warning: '{choice}' is a CT window (HU), but this series is {modality}: its values are "
+              "not HU. Leave --window out for its own or an automatic window, or give --wl.")
     return float(preset.center), float(preset.width)
