@@ -28,7 +28,7 @@ _NO_PORTAUDIO = (
 )
 _NO_INPUT = (
     "No microphone was found. Plug one in (or enable it in the system sound settings), "
-    "then press Rescan."
+    "then press Rescan in the recording studio (at the command line: run the command again)."
 )
 _open_streams = 0
 _open_streams_lock = threading.Lock()
@@ -132,8 +132,9 @@ def find_input_device(device: int | str | None, host_api: str | None = None) -> 
         ]
     if not match:
         raise AudioDeviceError(
-            f"The microphone '{device}' is not connected. Plug it in and press Rescan, or choose "
-            "another microphone."
+            f"The microphone '{device}' is not connected. Plug it in and press Rescan (at the "
+            "command line: run the command again), or choose another microphone "
+            "(`stethoscan audio devices` lists them)."
         )
     return match[0]
 
