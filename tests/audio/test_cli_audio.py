@@ -43,6 +43,8 @@ def test_audio_info_reports_bad_files_and_goes_on(tmp_path, capsys):
     assert main(["audio", "info", str(tmp_path / "empty.wav"), str(tmp_path / "ok.wav"), "--json"]) == 1
     rows = json.loads(capsys.readouterr().out)
     assert "empty" in rows[0]["error"] and rows[1]["rate_hz"] == 8000
+    assert main(["audio", "info", str(tmp_path / "ok.wav")]) == 0  # all zeros: silent
+    assert "SNR n/a (the file is silent)" in capsys.readouterr().out
 
 
 @pytest.mark.real_data

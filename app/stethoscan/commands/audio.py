@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -87,5 +88,13 @@ def _print_info(row: dict[str, object]) -> None:
         f"{row['file']}: {row['duration_s']:.3f} s, {row['rate_hz']} Hz, {row['channels']} ch, "
         f"{row['format']} {row['subtype']}, peak {row['peak_dbfs']:.1f} dBFS, "
         f"RMS {row['rms_dbfs']:.1f} dBFS, clipped {row['clipped_samples']} samples "
-        f"({100 * float(row['clipped_fraction']):.3f}%), SNR {row['snr_db']:.1f} dB"
+        f"({100 * float(row['clipped_fraction']):.3f}%), {_snr_text(row)}"
     )
+
+
+def _snr_text(row: dict[str, object]) -> str:
+    """"SNR x dB", or that a silent file has none (its 0 dB would read as a very noisy take)."""
+    peak = float(row["peak_dbfs"])  # type: ignore[arg-type]
+    if not math.isfinite(peak) or peak <= -120.0:  # the meters floor at -120 dBFS
+        return "SNR n/a (the file is silent)"
+    return f"SNR {float(row['snr_db']):.1f} dB"  # type: ignore[arg-type]
