@@ -99,6 +99,7 @@ def analyze_recording(clip: AudioClip, task_kind: str, task=None,
     mono = clip.mono()
     if clip.frames == 0 or not np.any(mono):
         raise AudioError("The recording is silent or empty: check the microphone and record again.")
+    _check_audible(mono)
     result = AnalysisResult(task_kind, clip.duration_s, int(clip.rate_hz))
     _progress(task, 0.05, "Preprocessing")
     pre = preprocess(mono, clip.rate_hz, task_kind, denoise=task_kind != "cough")
@@ -140,6 +141,22 @@ def analyze_recording(clip: AudioClip, task_kind: str, task=None,
     result.features = [f.summary() for f in feats]
     _progress(task, 1.0, "Done")
     return result
+
+
+def _check_audible(mono: np.ndarray) -> None:
+    """Refuse a take whose loudest sample stays below ``SILENT_PEAK_DBFS``: it holds only the
+    converter's noise (an unplugged stethoscope or a muted input), in which segmentation and the
+    model would find breaths, crackles and wheezes that are not there."""
+    from stethoscan.audio.level_metering import peak_dbfs
+    from stethoscan.audio.signal_quality import SILENT_PEAK_DBFS
+
+    peak = peak_dbfs(mono)
+    if peak < SILENT_PEAK_DBFS:
+        raise AudioError(
+            f"The recording holds no usable sound: its loudest moment is {peak:.1f} dBFS, below "
+            f"{SILENT_PEAK_DBFS:.0f} dBFS, no more than a recorder's own noise. Check that the "
+            "stethoscope or microphone is plugged in, switched on and not muted, then record again."
+        )
 
 
 def _no_rate_note(seg) -> str:
