@@ -11,7 +11,8 @@ Three sources give the same thing, a list of :class:`AnnotatedRecording`:
     ``*.csv`` holding these columns): ``file,start_s,end_s,label`` where ``file`` is the audio
     file's path relative to the folder, times are in seconds and ``label`` is ``normal``,
     ``crackle``, ``wheeze`` or ``both``; optional columns ``split`` (``train``/``test``) and
-    ``patient`` (recordings of one patient are kept in one split).
+    ``patient`` (recordings of one patient are kept in one split). Spreadsheet exports are read
+    too: a byte-order mark, capitalised column names, semicolons with decimal commas.
 (c) ``--synthetic N``: N cycles from :mod:`stethoscan.training.respiratory_synthesis`.
 
 :func:`extract_cycles` turns them into model patches (see ``respiratory_features``) plus the
@@ -150,11 +151,36 @@ def find_label_csv(folder: Path) -> Path | None:
     if preferred.is_file():
         return preferred
     for path in sorted(folder.glob("*.csv")):
-        with path.open(newline="", encoding="utf-8") as handle:
-            header = next(csv.reader(handle), [])
-        if all(c in header for c in REQUIRED_COLUMNS):
+        if all(c in _csv_header(path) for c in REQUIRED_COLUMNS):
             return path
     return None
+
+
+def _csv_delimiter(header_line: str) -> str:
+    """Comma, or the semicolon or tab that spreadsheet programs write in some locales."""
+    if "," in header_line:
+        return ","
+    return next((d for d in (";", "\t") if d in header_line), ",")
+
+
+def _csv_header(path: Path) -> list[str]:
+    """Column names, lower case, without the byte-order mark a spreadsheet program may write."""
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        line = handle.readline()
+    row = next(csv.reader([line], delimiter=_csv_delimiter(line)), [])
+    return [name.strip().lower() for name in row]
+
+
+def _label_csv_hint(folder: Path) -> str:
+    """A sentence about CSVs in ``folder`` that look like label files but lack columns."""
+    hints = []
+    for path in sorted(folder.glob("*.csv")):
+        header = _csv_header(path)
+        if "file" in header or "label" in header:
+            missing = [c for c in REQUIRED_COLUMNS if c not in header]
+            hints.append(f"{path.name} has the columns {', '.join(header)} but lacks "
+                         f"{', '.join(missing)}.")  # fmt: skip
+    return (" " + " ".join(hints)) if hints else ""
 
 
 def read_label_csv(path: Path) -> list[AnnotatedRecording]:
@@ -166,9 +192,12 @@ def read_label_csv(path: Path) -> list[AnnotatedRecording]:
     """
     path = Path(path)
     by_file: dict[str, AnnotatedRecording] = {}
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        delimiter = _csv_delimiter(handle.readline())
+        handle.seek(0)
+        reader = csv.DictReader(handle, delimiter=delimiter)
+        reader.fieldnames = [name.strip().lower() for name in reader.fieldnames or []]
+        missing = [c for c in REQUIRED_COLUMNS if c not in reader.fieldnames]
         if missing:
             raise TrainingDataError(
                 f"{path.name} lacks the column(s) {', '.join(missing)}; the label CSV needs "
@@ -182,7 +211,8 @@ def read_label_csv(path: Path) -> list[AnnotatedRecording]:
                 by_file[name] = AnnotatedRecording(Path(name).stem, [], audio,
                                                    (row.get("patient") or "").strip() or Path(name).stem,
                                                    split if split in ("train", "test") else None)  # fmt: skip
-            cycle, reason = _csv_cycle(row, f"{path.name}, row {number} ({name or 'no file'})")
+            cycle, reason = _csv_cycle(row, f"{path.name}, row {number} ({name or 'no file'})",
+                                       decimal_comma=delimiter != ",")
             if cycle is not None:
                 by_file[name].cycles.append(cycle)
             else:
@@ -190,20 +220,26 @@ def read_label_csv(path: Path) -> list[AnnotatedRecording]:
     return [r for r in by_file.values() if r.cycles or r.skipped]
 
 
-def _csv_cycle(row: dict, where: str) -> tuple[CycleAnnotation | None, str]:
-    """The row's cycle, or None and the reason it is left out."""
+def _csv_cycle(row: dict, where: str, decimal_comma: bool = False) -> tuple[CycleAnnotation | None, str]:
+    """The row's cycle, or None and the reason it is left out. ``decimal_comma``: times may be
+    written ``1,25`` (spreadsheets that separate columns with semicolons)."""
     label = (row["label"] or "").strip().lower()
     if label not in LABELS:
         return None, (f"{where}: unknown label {row['label']!r}; use one of "
                       f"{', '.join(LABELS)}.")  # fmt: skip
     try:
-        start, end = float(row["start_s"]), float(row["end_s"])
+        start, end = (_seconds(row[key], decimal_comma) for key in ("start_s", "end_s"))
     except (TypeError, ValueError):
         return None, (f"{where}: start_s {row['start_s']!r} or end_s {row['end_s']!r} is not a "
                       "number of seconds; correct it.")  # fmt: skip
     if not end > start:
         return None, _end_before_start(where, start, end)
     return CycleAnnotation(start, end, label), ""
+
+
+def _seconds(text: str | None, decimal_comma: bool) -> float:
+    text = (text or "").strip()
+    return float(text.replace(",", ".") if decimal_comma else text)
 
 
 # --- (c) synthetic and dispatch ----------------------------------------------------------------
@@ -242,6 +278,7 @@ def read_recordings(path: Path) -> list[AnnotatedRecording]:
             f"No labelled breathing cycles found in {path.name}: expected WAV files with ICBHI "
             "cycle files (.txt) beside them, or a labels.csv with file,start_s,end_s,label."
             + (f" Rows left out: {'; '.join(reasons[:3])}" if reasons else "")
+            + ("" if label_csv else _label_csv_hint(path))
         )
     return recordings
 
