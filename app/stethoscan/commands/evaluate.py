@@ -114,12 +114,37 @@ def _run(args: argparse.Namespace) -> int:
     else:
         print(f"Wrote metrics.json, confusion_matrix.png, roc.png, reliability.png to {args.out}")
         for key, value in figures.items():
-            print(f"  {key}: {value}")
-        skipped = report.get("skipped") or []
-        if skipped:
-            print(f"  {len(skipped)} labelled rows or cycles were left out; the reason for each is "
-                  "in metrics.json (\"skipped\")")
+            print(f"  {key}: {_figure_text(key, value, report)}")
+        _print_skipped(report.get("skipped") or [])
     return 0
+
+
+SHOWN_SKIPPED = 5
+
+
+def _figure_text(key: str, value, report: dict) -> str:
+    """A headline figure as text; a missing detection AUC says which cycles the data lack."""
+    if value is not None:
+        return str(value)
+    detection = report.get("detection", {}).get(key.removesuffix("_auc"))
+    if detection is None:
+        return "n/a"
+    if not detection.get("positives"):
+        return f"n/a (the data hold no {key.removesuffix('_auc')} cycles)"
+    if not detection.get("normals"):
+        return "n/a (the data hold no normal cycles)"
+    return "n/a"
+
+
+def _print_skipped(skipped: list[str]) -> None:
+    """Each left-out recording, row or cycle with its reason (the first few; all in metrics.json)."""
+    if not skipped:
+        return
+    print(f"  Left out ({len(skipped)}; all reasons are in metrics.json, \"skipped\"):")
+    for reason in skipped[:SHOWN_SKIPPED]:
+        print(f"    {reason}")
+    if len(skipped) > SHOWN_SKIPPED:
+        print(f"    ... and {len(skipped) - SHOWN_SKIPPED} more")
 
 
 def _run_breath_segmentation(args: argparse.Namespace) -> int:
