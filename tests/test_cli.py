@@ -116,4 +116,5 @@ def test_evaluate_says_how_many_labelled_rows_were_left_out(tmp_path, capsys):
     (data / "labels.csv").write_text("file,start_s,end_s,label\na.wav,0.5,4.5,normal\na.wav,4.5,8.0,Wheezing\n")
     assert cli.main(["evaluate", "--model", "respiratory-cycles", "--data", str(data),
                      "--out", str(tmp_path / "eval")]) == 0
-    assert "1 labelled rows or cycles were left out" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Left out (1;" in out and "unknown label 'Wheezing'" in out
