@@ -196,8 +196,11 @@ def test_model_results_show_probabilities_evidence_and_notices(qtbot):
     assert view.details.text().startswith("wheeze 70 %") and "400 Hz" in view.details.text()
     assert "Not for diagnostic use" in view.notice.text() and "synthetic" in view.notice.text()
     assert "normal: 1" in view.summary.text() and "wheeze: 1" in view.summary.text()
+    view.set_results(rows, "", warning="This recording is unlike the model's training data (x).")
+    assert view.notice.text().endswith("This recording is unlike the model's training data (x).")
     view.set_results([], "The respiratory sound model is not installed in this build.")
     assert "synthetic" not in view.notice.text() and "not installed" in view.summary.text()
+    assert "unlike" not in view.notice.text()
 
 
 def test_features_tab_says_when_the_analysis_found_no_segments(qtbot):

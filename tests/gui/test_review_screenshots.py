@@ -89,6 +89,12 @@ def test_review_screenshots(themed_view, qtbot, shared_data, request):
     view.analysis.features.view_combo.setCurrentText("Log-mel spectrogram")
     view.analysis.tabs.setCurrentIndex(2)
     save(view, qtbot, root, "review_preprocessing.png")
+    # The model tab: per-cycle calls, and the warning that this recording is unlike the sounds
+    # the model was trained on (104 Ll's 150-1000 Hz level swings far beyond the synthetic ones).
+    qtbot.waitUntil(lambda: view.analysis.model_view.table.rowCount() > 0, timeout=60000)
+    view.analysis.tabs.setCurrentIndex(3)
+    assert "unlike the model's training data" in view.analysis.model_view.notice.text()
+    assert busy_fraction(save(view, qtbot, root, "review_model.png")) > 0.2
 
     analyse(view, qtbot, shared_data / "fsdd-voice" / "0_theo_0.wav", "voice")
     view.spectrogram_controls.scale_combo.setCurrentIndex(1)  # mel

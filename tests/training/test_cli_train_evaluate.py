@@ -33,6 +33,8 @@ def test_train_synthetic_then_evaluate(tmp_path, capsys):
     card = (package / "card.md").read_text()
     assert "Not for diagnostic use" in card and "SYNTHETIC" in card and "(IDW)" in card
     verify_package(package, deep=True, action="verify")  # hashes, safetensors, shapes
+    assert "training_sound_statistics.json" in manifest.files  # the applicability reference, hashed
+    assert "Applicability check" in card
     assert "Package written to" in capsys.readouterr().out
 
     out = tmp_path / "eval"

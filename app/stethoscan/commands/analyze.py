@@ -42,7 +42,13 @@ def _model_results(clip, result) -> list[dict]:
     except InputMismatchError as exc:  # e.g. shorter than a breath: the analysis still stands
         result.notes.append(f"The respiratory model was not run: {exc}")
         return []
-    return list(predictions or [])
+    predictions = list(predictions or [])
+    if predictions and hasattr(module, "recording_applicability"):
+        check = module.recording_applicability(clip, predictions)
+        result.model_applicability = check.to_dict()
+        if check.warning:
+            result.notes.append(check.warning)
+    return predictions
 
 
 def _fmt(value, digits: int = 2, unit: str = "") -> str:

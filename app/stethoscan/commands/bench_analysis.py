@@ -63,7 +63,9 @@ def run(args: argparse.Namespace) -> int:
     def pipeline(saliency: str = "none"):
         result = analyze_recording(clip, "breath")
         if workflow is not None:
-            workflow.predict_cycles(clip, result.segments, None, saliency=saliency)
+            rows = workflow.predict_cycles(clip, result.segments, None, saliency=saliency)
+            if hasattr(workflow, "recording_applicability"):  # shown beside every result
+                workflow.recording_applicability(clip, rows)
 
     def librosa_pass():
         mel = librosa.feature.melspectrogram(y=breath, sr=4000, n_mels=40)

@@ -305,6 +305,7 @@ class CycleSet:
     feature_names: list[str]
     cycle_info: list[dict]
     skipped: list[str] = field(default_factory=list)
+    sound_statistics: list[dict] = field(default_factory=list)  # per cycle (respiratory_applicability)
 
     @property
     def n_cycles(self) -> int:
@@ -332,6 +333,7 @@ class CycleSet:
             feature_names=self.feature_names,
             cycle_info=[self.cycle_info[i] for i in cycles],
             skipped=self.skipped,
+            sound_statistics=[self.sound_statistics[i] for i in cycles] if self.sound_statistics else [],
         )
 
 
@@ -377,10 +379,11 @@ def _short_cycle_reason(name: str, cycle: CycleAnnotation, duration_s: float) ->
 
 
 def _extract_cycles(recordings, spec, seed, boundary_jitter_s, with_masks, task) -> CycleSet:
+    from stethoscan.training.respiratory_domain_gap import cycle_sound_statistics
     from stethoscan.training.respiratory_features import event_mask
 
     rng = np.random.default_rng(seed)
-    patches, w_labels, w_cycle, masks = [], [], [], []
+    patches, w_labels, w_cycle, masks, sounds = [], [], [], [], []
     labels, groups, splits, feats, info, skipped = [], [], [], [], [], []
     names: list[str] = []
     for index, rec in enumerate(recordings):
@@ -420,6 +423,7 @@ def _extract_cycles(recordings, spec, seed, boundary_jitter_s, with_masks, task)
                     masks.append(event_mask(events, offset, cp.cycle_duration_s, spec))
             names, values = cycle_classical_features(x, start, end, spec)
             feats.append(values)
+            sounds.append(cycle_sound_statistics(x[int(start * spec.rate_hz) : int(end * spec.rate_hz)], spec))
             labels.append(LABELS.index(cycle.label))
             groups.append(rec.patient or rec.name)
             splits.append(rec.split or "")
@@ -442,4 +446,5 @@ def _extract_cycles(recordings, spec, seed, boundary_jitter_s, with_masks, task)
         feature_names=names,
         cycle_info=info,
         skipped=skipped,
+        sound_statistics=sounds,
     )

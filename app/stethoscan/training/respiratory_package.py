@@ -266,6 +266,11 @@ Cycle level, {ev.get('held_out_test', {}).get('n', 'n/a')} test cycles from {'re
   real recordings the model tends to call normal cycles abnormal (see the real-recording figures).
 - Retrain it on a clinic's own labelled recordings (`stethoscan train respiratory --data PATH`)
   before any use beyond research and teaching.
+- Applicability check: `training_sound_statistics.json` holds the 1st-99th percentile range of
+  five sound statistics of the training cycles (broadband clicks per second, level swing below
+  150 Hz, at 150-500 Hz and above 500 Hz, low-to-high roll-off). A recording whose median lies
+  outside a range gets a warning beside the results naming the statistic, its value and the
+  range. Passing the check does not make a call right.
 - Per-cycle labels depend on the breathing-cycle segmentation; without expert cycle boundaries
   the automatic segmentation is used.
 - Stridor, squawks, pleural rubs and voice sounds are not modelled as classes; background speech

@@ -134,6 +134,7 @@ def run(options: TrainOptions, task=None) -> dict[str, Any]:
 
     from stethoscan.inference.runtime import physical_core_count
     from stethoscan.training import respiratory_trainer as trainer
+    from stethoscan.training.respiratory_applicability import REFERENCE_FILE, reference_bytes
     from stethoscan.training.respiratory_package import PackageContent, write_respiratory_package
 
     if bool(options.synthetic) == bool(options.data_path):
@@ -170,7 +171,8 @@ def run(options: TrainOptions, task=None) -> dict[str, Any]:
         evaluation[f"baseline_{name}"] = headline(report)
     _progress(task, 0.86, "Checking saliency maps")
     saliency = trainer.saliency_sanity(net, data, split["test"], options.seed, options.sanity_samples)
-    extra = {"training_history.csv": _history_csv(net.history)}
+    extra = {"training_history.csv": _history_csv(net.history),
+             REFERENCE_FILE: reference_bytes([data.sound_statistics[i] for i in split["train"]])}
     extra.update(_plots(reports["held_out_test"], "test_", "held-out test"))
     if options.eval_data:
         _progress(task, 0.95, "Evaluating on the real recordings")

@@ -227,6 +227,32 @@ def summarise_cycles(cycles: list[dict]) -> str:
     return "; ".join(parts) if parts else f"no crackles or wheezes in {n} cycles"
 
 
+def recording_applicability(clip: AudioClip, cycles: list[dict], model: Any = None):
+    """Is the recording like the model's training sounds? (``respiratory_applicability``)
+
+    ``cycles``: the rows of ``predict_cycles`` (their start_s/end_s). Returns an
+    ``Applicability`` whose ``warning`` (or None) is shown beside the model's results.
+    """
+    from stethoscan.training.respiratory_applicability import check_recording, read_reference
+    from stethoscan.training.respiratory_domain_gap import cycle_sound_statistics
+
+    model = _load(model)
+    reference = read_reference(getattr(getattr(model, "package", None), "path", None))
+    if reference is None:
+        return check_recording([], None)
+    spec = PatchSpec.from_manifest(model.manifest.input.audio)
+    x = to_model_rate(clip.mono(), clip.rate_hz, spec)
+    rows = []
+    for cycle in cycles:
+        a, b = int(cycle["start_s"] * spec.rate_hz), int(cycle["end_s"] * spec.rate_hz)
+        if b - a >= int(MIN_CHECK_S * spec.rate_hz):
+            rows.append(cycle_sound_statistics(x[a:b], spec))
+    return check_recording(rows, reference)
+
+
+MIN_CHECK_S = 0.2  # as the shortest training cycle
+
+
 def recording_saliency(duration_s: float, cycles: list[dict], maps: dict, spec: PatchSpec):
     """(map over the whole recording (n_mels, frames) or None, its axes)."""
     hop_s = spec.hop_length / spec.rate_hz
@@ -270,12 +296,16 @@ def run(model: Any, input_path, options: dict | None = None, task=None):
         warnings.append("No breathing cycles were found; the model ran on consecutive "
                         f"{spec.segment_s:g} s windows instead.")  # fmt: skip
     method = next((c["saliency_method"] for c in cycles if c["saliency_method"]), None)
+    applicability = recording_applicability(clip, cycles, model)
+    if applicability.warning:
+        warnings.append(applicability.warning)
     return Prediction.from_probabilities(
         model.manifest, probs, saliency=whole, saliency_space="spectrogram" if whole is not None else None,
         saliency_method=method, saliency_regions=regions, saliency_axes=axes, warnings=warnings,
         inputs_used=["audio"],
         details={"cycles": cycles, "summary": summarise_cycles(cycles),
-                 "recording_probabilities": "a crackle or wheeze in any cycle"},
+                 "recording_probabilities": "a crackle or wheeze in any cycle",
+                 "applicability": applicability.to_dict()},
     )  # fmt: skip
 
 

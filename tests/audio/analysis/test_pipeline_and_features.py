@@ -105,6 +105,12 @@ def test_analyze_command_prints_and_writes(tmp_path, capsys):
     assert main(["analyze", str(wav), "--task", "breath", "--out", str(tmp_path / "out")]) == 0
     text = capsys.readouterr().out
     assert "Breathing rate:" in text and "inspiration" in text
+    assert main(["analyze", str(wav), "--task", "breath", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    if result["model_results"]:  # the bundled model ran: its applicability check is reported
+        check = result["model_applicability"]
+        assert check["checked"] and 0 < check["cycles"] <= len(result["model_results"])
+        assert (check["warning"] in result["notes"]) if check["warning"] else check["outside"] == []
     assert (tmp_path / "out" / "features.csv").stat().st_size > 100
     assert json.loads((tmp_path / "out" / "segments.json").read_text())
     vowel = tmp_path / "vowel.wav"

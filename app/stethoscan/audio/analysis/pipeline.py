@@ -47,6 +47,7 @@ class AnalysisResult:
     voice_report: dict | None = None
     features: list[dict] = field(default_factory=list)
     model_results: list[dict] = field(default_factory=list)  # filled by the respiratory workflow
+    model_applicability: dict | None = None  # is the recording like the model's training sounds?
     notes: list[str] = field(default_factory=list)
     preprocessed: Preprocessed | None = field(default=None, repr=False)
     segment_features: list[SegmentFeatures] = field(default_factory=list, repr=False)
@@ -55,7 +56,7 @@ class AnalysisResult:
         """JSON-ready dict (no arrays; NaN becomes None)."""
         keys = ("task_kind", "duration_s", "rate_hz", "preprocessing", "segments",
                 "breathing_rate_bpm", "ie_ratio", "cough_count", "voice_report", "features",
-                "model_results", "notes")
+                "model_results", "model_applicability", "notes")
         return _clean({k: getattr(self, k) for k in keys})
 
     def to_json(self, indent: int | None = 2) -> str:

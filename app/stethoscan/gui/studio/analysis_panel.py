@@ -50,7 +50,8 @@ def run_analysis(clip, task_kind: str, voice_kind: str | None, task=None):
 
 
 def run_respiratory_model(clip, segments: list, task=None) -> dict | None:
-    """``{"rows": per-cycle results, "summary": sentence}``, or None when the respiratory
+    """``{"rows": per-cycle results, "summary": sentence, "applicability": the check against the
+    model's training sounds (dict) or None}``, or None when the respiratory
     workflow is not part of this build (a missing model package raises ModelPackageError)."""
     try:
         module = importlib.import_module(_MODEL_MODULE)
@@ -61,7 +62,15 @@ def run_respiratory_model(clip, segments: list, task=None) -> dict | None:
     rows = list(module.predict_cycles(clip, segments, task) or [])
     summarise = getattr(module, "summarise_cycles", None)
     summary = summarise(rows) if summarise is not None and rows else ""
-    return {"rows": rows, "summary": summary[:1].upper() + summary[1:] + "." if summary else ""}
+    check = getattr(module, "recording_applicability", None)
+    applicability = check(clip, rows).to_dict() if check is not None and rows else None
+    return {"rows": rows, "summary": summary[:1].upper() + summary[1:] + "." if summary else "",
+            "applicability": applicability}
+
+
+def _applicability_warning(result) -> str:
+    check = getattr(result, "model_applicability", None) if result is not None else None
+    return str(check.get("warning") or "") if isinstance(check, dict) else ""
 
 
 def default_kinds(recording_task: str | None) -> tuple[str, str | None]:
@@ -242,8 +251,9 @@ class AnalysisPanel(QWidget):
                                             "so the cycles are not classified.")
             return
         result.model_results = outcome["rows"]
+        result.model_applicability = outcome.get("applicability")
         self.model_view.set_results(outcome["rows"], "The model found no breathing cycles to classify.",
-                                    outcome["summary"])
+                                    outcome["summary"], _applicability_warning(result))
         self.model_results_ready.emit(outcome["rows"])
 
     def _set_error(self, text: str) -> None:
@@ -263,7 +273,8 @@ class AnalysisPanel(QWidget):
         self._show_preprocessing(result)
         model_status = "Runs on breath recordings after the analysis." if result is None or \
             result.task_kind == "breath" else "The respiratory model applies to breath recordings only."
-        self.model_view.set_results(result.model_results if result is not None else [], model_status)
+        self.model_view.set_results(result.model_results if result is not None else [], model_status,
+                                    warning=_applicability_warning(result))
         if result is not None:
             self.tabs.setCurrentIndex(0 if result.voice_report else 1)
 

@@ -63,8 +63,9 @@ def probabilities_text(row: dict[str, Any]) -> str:
     return " · ".join(f"{k} {percent_text(v)}" for k, v in probability_pairs(row))
 
 
-def notice_text(rows: list[dict[str, Any]]) -> str:
-    """The notice over the table: the disclaimer, plus the synthetic-data sentence if it applies."""
+def notice_text(rows: list[dict[str, Any]], warning: str = "") -> str:
+    """The notice over the table: the disclaimer, the synthetic-data sentence if it applies, and
+    ``warning`` (the recording is unlike the model's training sounds) when given."""
     parts = [DISCLAIMER + "."]
     extra = {str(r.get("disclaimer")) for r in rows if r.get("disclaimer")} - {DISCLAIMER}
     parts += sorted(extra)
@@ -72,6 +73,8 @@ def notice_text(rows: list[dict[str, Any]]) -> str:
         "synthetic" in str(r.get("card_summary", "")).lower() for r in rows
     ):
         parts.append(SYNTHETIC_NOTICE)
+    if warning and rows:
+        parts.append(warning)
     return " ".join(parts)
 
 
@@ -107,13 +110,14 @@ class ModelResultsView(QWidget):
         self._rows: list[dict[str, Any]] = []
         self.set_results([], "")
 
-    def set_results(self, results: list[Any], status: str, summary: str = "") -> None:
+    def set_results(self, results: list[Any], status: str, summary: str = "", warning: str = "") -> None:
         """Show the per-cycle rows; ``status`` explains an empty table (model missing, not run);
-        ``summary`` is the workflow's sentence for the recording (else one is made from the rows)."""
+        ``summary`` is the workflow's sentence for the recording (else one is made from the rows);
+        ``warning``: the recording is unlike the model's training sounds (shown in the notice)."""
         rows = [as_row(r) for r in results]
         self._rows = rows
         self.details.setText("Select a cycle to see all its probabilities and the evidence." if rows else "")
-        self.notice.setText(notice_text(rows))
+        self.notice.setText(notice_text(rows, warning))
         self.summary.setText(status if not rows else summary or _summary(rows))
         self.table.setRowCount(len(rows))
         for i, row in enumerate(rows):
