@@ -72,10 +72,29 @@ def _print_text(result) -> None:
         print(f"Cough count: {result.cough_count}")
     if result.voice_report:
         _print_voice_report(result.voice_report)
-    for row in result.model_results:
-        print("  model: " + ", ".join(f"{k}={v}" for k, v in row.items()))
+    _print_model_results(result.model_results)
     for note in result.notes:
         print(f"Note: {note}")
+
+
+def _print_model_results(rows: list[dict]) -> None:
+    """One line per classified cycle: times (s), label, calibrated probabilities (%), evidence."""
+    if not rows:
+        return
+    first = rows[0]
+    caveats = [first.get("disclaimer") or ""]
+    if first.get("synthetic_training_data"):
+        caveats.append("trained on synthetic sounds, not on patients")
+    unit = "fixed time window (no breathing cycles were found)" if first.get("segmentation") == \
+        "fixed windows" else "breathing cycle"
+    print(f"Respiratory model, per {unit} ({'; '.join(c for c in caveats if c)}):")
+    for row in rows:
+        probabilities = ", ".join(f"{name} {100 * p:.0f} %"
+                                  for name, p in (row.get("probabilities") or {}).items())  # fmt: skip
+        print(f"  {row['start_s']:8.3f} - {row['end_s']:8.3f} s  {row.get('label', '?'):<8} "
+              f"{100 * row.get('probability', float('nan')):3.0f} %  ({probabilities})")
+        if row.get("evidence"):
+            print(f"{'':25}{row['evidence']}")
 
 
 def _print_voice_report(report: dict) -> None:

@@ -1,0 +1,30 @@
+"""``stethoscan analyze --task breath`` prints the respiratory model's results as a clinician reads
+them (times in s, label, probabilities in %, evidence, the disclaimer), matching ``--json``."""
+
+from __future__ import annotations
+
+import json
+
+import soundfile as sf
+
+from stethoscan.audio.analysis.synthetic_sounds import synth_breathing
+
+
+def test_model_results_text_matches_json(tmp_path, capsys):
+    from stethoscan.cli import main
+
+    x, _, _ = synth_breathing(15.0, 4000, rate_bpm=15.0, seed=3)
+    wav = tmp_path / "breath.wav"
+    sf.write(wav, x, 4000)
+    assert main(["analyze", str(wav), "--task", "breath", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["model_results"]
+    assert rows, "the bundled respiratory model classifies the cycles"
+    assert main(["analyze", str(wav), "--task", "breath"]) == 0
+    text = capsys.readouterr().out
+    assert "probabilities={" not in text and "model: index=" not in text
+    assert "Respiratory model, per breathing cycle (Not for diagnostic use" in text
+    for row in rows:
+        line = f"{row['start_s']:8.3f} - {row['end_s']:8.3f} s  {row['label']:<8} {100 * row['probability']:3.0f} %"
+        assert line in text
+        assert f"{row['label']} {100 * row['probabilities'][row['label']]:.0f} %" in text
+        assert row["evidence"] in text
