@@ -109,6 +109,13 @@ def _print_voice_report(report: dict) -> None:
         flag = {"low": "  LOW", "high": "  HIGH"}.get(m["flag"] or "", "")
         value = "n/a" if m["value"] is None or m["value"] != m["value"] else f"{m['value']:.3f}"
         print(f"  {m['label']:<28} {value:>10} {m['unit']:<7} {norm}{flag}")
+    withheld: dict[str, list[str]] = {}  # why a norm was not applied -> the rows concerned
+    for m in report["measures"]:
+        if (m.get("source") or "").startswith(("no norm under", "no norm for")):
+            withheld.setdefault(m["source"], []).append(m["label"])
+    for reason, labels in withheld.items():
+        text = f"{labels[0]}: {reason}" if len(labels) == 1 else reason[:1].upper() + reason[1:]
+        print(f"  {text}.")
 
 
 def run(args: argparse.Namespace) -> int:

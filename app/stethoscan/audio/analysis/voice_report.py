@@ -19,7 +19,9 @@ against Praat in the tests. Norms (thresholds for pathology in sustained /a/):
 - Speaking rate 3-6 syllables/s in read or conversational adult speech (de Jong & Wempe 2009).
 
 Flags only make sense for the measure's task: perturbation and HNR norms are for sustained
-vowels, so in connected speech those rows carry no flag.
+vowels, so in connected speech those rows carry no flag; nor do they in a "sustained" take with
+less than MIN_PHONATION_FOR_NORMS_S of voicing (a word or a cut-off vowel: onsets and offsets then
+dominate jitter and shimmer, and the norms come from vowels held for seconds).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from stethoscan.audio.analysis.speech_segmentation import segment_speech
 
 SUSTAINED_ONLY = {"jitter", "shimmer", "hnr", "cpp"}
 MIN_SPEECH_FOR_RATE_S = 5.0  # speaking-rate norms are for read or spontaneous speech (10-60 s)
+MIN_PHONATION_FOR_NORMS_S = 1.0  # sustained-vowel norms are for vowels held 3-6 s (>= 1 s analysed)
 
 
 @dataclass
@@ -134,12 +137,17 @@ def cepstral_peak_prominence(samples: np.ndarray, rate_hz: float, pitch: PitchTr
     return float(np.mean(cepstrum[rows, peak_idx] - line))
 
 
-def _measure(key: str, raw: float, kind: str, duration_s: float = math.inf) -> VoiceMeasure:
+def _measure(key: str, raw: float, kind: str, duration_s: float = math.inf,
+             voiced_s: float = math.inf) -> VoiceMeasure:
     label, unit, scale, low, high, source = NORMS[key]
     value = raw * scale if np.isfinite(raw) else math.nan
     flag: str | None = None
     family = key.split("_")[0]
     applicable = kind == "sustained" or family not in SUSTAINED_ONLY
+    if applicable and family in SUSTAINED_ONLY and voiced_s < MIN_PHONATION_FOR_NORMS_S:
+        low = high = None  # too little phonation to compare with sustained-vowel norms
+        source = (f"no norm for jitter, shimmer, HNR or CPP under {MIN_PHONATION_FOR_NORMS_S:g} s of phonation "
+                  f"({voiced_s:.2f} s voiced; record a vowel held 3-6 s)")  # fmt: skip
     if family == "speaking" and duration_s < MIN_SPEECH_FOR_RATE_S:
         low = high = None  # a word or two has no speaking rate to compare with the norm
         source = f"no norm under {MIN_SPEECH_FOR_RATE_S:g} s of speech"
@@ -184,9 +192,10 @@ def voice_report(samples: np.ndarray, rate_hz: float, kind: str = "sustained") -
             "pause_count": float(len(pauses)),
             "pause_mean": float(np.mean(pauses)) if pauses else math.nan,
         })
+    voiced_s = float(np.count_nonzero(pitch.voiced)) * pitch.time_step_s
     return VoiceReport(
         kind=kind,
-        measures=[_measure(k, float(v), kind, x.size / float(rate_hz)) for k, v in raw.items()],
+        measures=[_measure(k, float(v), kind, x.size / float(rate_hz), voiced_s) for k, v in raw.items()],
         pitch_times_s=pitch.times_s.round(5).tolist(),
         pitch_hz=np.where(pitch.voiced, pitch.f0_hz, np.nan).round(3).tolist(),
         pulse_times_s=pulses.round(6).tolist(),
