@@ -148,7 +148,7 @@ def write_features_csv(rows: list[dict], path: str | Path) -> Path:
     """Write one row per segment (the ``summary()`` dicts) to a CSV file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fields: list[str] = []
+    fields: list[str] = ["start_s", "end_s", "label"]  # the header even when no segment was found
     for row in rows:
         fields += [k for k in row if k not in fields]
     with path.open("w", newline="", encoding="utf-8") as handle:
