@@ -50,3 +50,8 @@ def test_a_misnamed_column_is_named_in_the_error(folder):
     with pytest.raises(TrainingDataError, match=r"my labels.csv has the columns file, start, end_s, "
                                                 r"label but lacks start_s\."):
         ds.read_recordings(folder)
+
+
+def test_a_missing_data_folder_is_called_missing(tmp_path):
+    with pytest.raises(TrainingDataError, match=r"does not exist: check the path"):
+        ds.read_recordings(tmp_path / "ICBHI_final_databse")

@@ -265,6 +265,8 @@ def synthetic_recordings(n_cycles: int, seed: int) -> list[AnnotatedRecording]:
 def read_recordings(path: Path) -> list[AnnotatedRecording]:
     """ICBHI layout when ``.txt`` annotations sit beside the WAVs, else folder + label CSV."""
     path = Path(path)
+    if not path.exists():
+        raise TrainingDataError(f"The data folder {path} does not exist: check the path (--data).")
     if not path.is_dir():
         raise TrainingDataError(
             f"{path} is not a folder. Give the ICBHI database folder (WAV + TXT per recording) "
