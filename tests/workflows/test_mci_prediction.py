@@ -90,6 +90,7 @@ def test_real_brain_mri_prediction_and_gradcam_in_the_brain(model, shared_data):
     saliency = pre.box_to_original(np.where(pre.box_mask, cam, 0.0))
     if validated:
         assert np.allclose(prediction.saliency, saliency, atol=1e-5)
+        assert prediction.underlay is volume  # for the CLI's figure: the map over the scan
     overlays = mci_prediction.preprocess_for_viewer(volume, **hints)
     brain = overlays["brain_mask"]["data"].astype(bool)
     assert saliency.shape == brain.shape == volume.shape and saliency.max() > 0

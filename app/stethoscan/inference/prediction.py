@@ -20,6 +20,7 @@ class Prediction:
     cols for a volume, frequency bins x frames for a spectrogram), scaled to [0, 1], or None.
     ``contributions`` says how much each input (e.g. "scan", "clinical_scores") drove the
     result, for multi-input models. ``warnings`` are input mismatches the user must see.
+    ``underlay`` is what the map lies on, for figures only (not in ``to_dict``).
     """
 
     model_name: str
@@ -42,6 +43,9 @@ class Prediction:
     inputs_used: list[str] = field(default_factory=list)
     contributions: dict[str, float] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)  # pipeline-specific extras (JSON-able)
+    # What the map lies on, for figures (never in JSON): the scan's Volume for a volume map, the
+    # image for an image map, the spectrogram (dB, the map's grid) for a spectrogram map.
+    underlay: Any = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_probabilities(
@@ -71,7 +75,8 @@ class Prediction:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able dict; the saliency map itself is replaced by its shape (saved as NPY)."""
-        data = asdict(replace(self, saliency=None))
+        data = asdict(replace(self, saliency=None, underlay=None))
+        del data["underlay"]
         data["saliency_shape"] = list(self.saliency.shape) if self.saliency is not None else None
         return data
 

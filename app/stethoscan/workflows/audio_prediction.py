@@ -110,6 +110,8 @@ def run(model: Any, input_path: str | Path | None, options: dict[str, Any], task
         "aggregation": "mean of segment probabilities",
     }
     extra = _saliency(model, batch[best : best + 1], options, top, best_start_s, params, spec, task)
+    if extra:
+        extra["underlay"] = batch[best, 0]
     task.progress(1.0, "done")
     return Prediction.from_probabilities(
         manifest, probabilities, warnings=warnings, inputs_used=["audio"], details=details, **extra

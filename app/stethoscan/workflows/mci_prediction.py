@@ -79,7 +79,7 @@ def run(model: Any, input_path: str | Path | None, options: dict[str, Any] | Non
     warnings: list[str] = []
     history = _history(options, warnings)
     task.progress(0.05, "reading the scan")
-    pre = _preprocessed_scan(input_path, options, history, warnings, task)
+    pre, volume = _preprocessed_scan(input_path, options, history, warnings, task)
     if pre is None and history.visits is None:
         raise InputMismatchError(
             "The MCI model needs a T1 brain MRI or the patient's cognitive scores; neither was given."
@@ -95,7 +95,7 @@ def run(model: Any, input_path: str | Path | None, options: dict[str, Any] | Non
     if pre is not None and method:
         task.progress(0.75, "computing the saliency map")
         try:
-            extra = _saliency(model, pre, method, top)
+            extra = {**_saliency(model, pre, method, top), "underlay": volume}
         except ValidationError as exc:  # a method that failed its sanity checks is not offered
             warnings.append(f"No saliency map: {exc}")
     elif method and pre is None:
@@ -174,7 +174,7 @@ def _preprocessed_scan(input_path, options, history, warnings, task):
     hints = {"description": options.get("description", ""), "body_part": options.get("body_part", "")}
     if volume is None and not input_path:
         warnings.append("No brain MRI was given: the result rests on the cognitive history only.")
-        return None
+        return None, None
     try:
         if volume is None:
             from stethoscan.training.mci_dataset import load_volume_any
@@ -186,9 +186,9 @@ def _preprocessed_scan(input_path, options, history, warnings, task):
         if history.visits is None:
             raise
         warnings.append(f"The scan was not used: {exc}")
-        return None
+        return None, None
     warnings.extend(pre.warnings)
-    return pre
+    return pre, volume
 
 
 def _model_inputs(pre, history) -> dict[str, np.ndarray | None]:

@@ -26,6 +26,7 @@ from stethoscan.training.respiratory_features import (
     PatchSpec,
     combine_window_probabilities,
     cycle_patches,
+    log_mel_db,
     to_model_rate,
 )
 
@@ -253,6 +254,13 @@ def recording_applicability(clip: AudioClip, cycles: list[dict], model: Any = No
 MIN_CHECK_S = 0.2  # as the shortest training cycle
 
 
+def _on_frames(spectrogram: np.ndarray, frames: int) -> np.ndarray:
+    """``spectrogram`` cut or edge-padded to ``frames`` columns (the saliency map's grid)."""
+    if spectrogram.shape[1] >= frames:
+        return spectrogram[:, :frames]
+    return np.pad(spectrogram, ((0, 0), (0, frames - spectrogram.shape[1])), mode="edge")
+
+
 def recording_saliency(duration_s: float, cycles: list[dict], maps: dict, spec: PatchSpec):
     """(map over the whole recording (n_mels, frames) or None, its axes)."""
     hop_s = spec.hop_length / spec.rate_hz
@@ -291,6 +299,9 @@ def run(model: Any, input_path, options: dict | None = None, task=None):
     per_cycle = np.array([[c["probabilities"][lab] for lab in model.manifest.labels] for c in cycles])
     probs = combine_window_probabilities(per_cycle) if len(cycles) else np.array([1.0, 0, 0, 0])
     whole, axes = recording_saliency(clip.duration_s, cycles, maps, spec)
+    underlay = None
+    if whole is not None:
+        underlay = _on_frames(log_mel_db(to_model_rate(clip.mono(), clip.rate_hz, spec), spec), whole.shape[1])
     regions = describe_regions(whole, "spectrogram", axes) if whole is not None else []
     if cycles and cycles[0]["segmentation"] == "fixed windows":
         warnings.append("No breathing cycles were found; the model ran on consecutive "
@@ -302,6 +313,7 @@ def run(model: Any, input_path, options: dict | None = None, task=None):
     return Prediction.from_probabilities(
         model.manifest, probs, saliency=whole, saliency_space="spectrogram" if whole is not None else None,
         saliency_method=method, saliency_regions=regions, saliency_axes=axes, warnings=warnings,
+        underlay=underlay,
         inputs_used=["audio"],
         details={"cycles": cycles, "summary": summarise_cycles(cycles),
                  "recording_probabilities": "a crackle or wheeze in any cycle",

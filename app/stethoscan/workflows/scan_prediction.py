@@ -107,6 +107,8 @@ def run(model: Any, input_path: str | Path | None, options: dict[str, Any], task
     task.progress(0.75, "running the model")
     probabilities = model.predict_proba(inputs)[0]
     extra = _saliency(model, inputs, options, mapping, int(np.argmax(probabilities)), task)
+    if extra:
+        extra["underlay"] = volume if spec.dimensions == 3 else data
     task.progress(1.0, "done")
     details = {"slice_index": slice_index, "model_grid_shape": list(grid.shape)}
     return Prediction.from_probabilities(
