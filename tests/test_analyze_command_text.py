@@ -28,3 +28,14 @@ def test_model_results_text_matches_json(tmp_path, capsys):
         assert line in text
         assert f"{row['label']} {100 * row['probabilities'][row['label']]:.0f} %" in text
         assert row["evidence"] in text
+
+
+def test_voice_kind_with_another_task_is_refused(tmp_path, capsys):
+    from stethoscan.cli import main
+
+    x, _, _ = synth_breathing(5.0, 4000, seed=3)
+    wav = tmp_path / "breath.wav"
+    sf.write(wav, x, 4000)
+    assert main(["analyze", str(wav), "--task", "breath", "--voice-kind", "sustained"]) == 1
+    captured = capsys.readouterr()
+    assert "--voice-kind applies to --task voice only" in captured.err and captured.out == ""

@@ -125,6 +125,11 @@ def run(args: argparse.Namespace) -> int:
     from stethoscan.commands.output_paths import check_output_folder
     from stethoscan.core.task import ConsoleTask
 
+    if args.voice_kind and args.task != "voice":
+        from stethoscan.core.errors import ValidationError
+
+        raise ValidationError(f"--voice-kind applies to --task voice only; leave it out for "
+                              f"--task {args.task}.")  # fmt: skip
     if args.out:
         check_output_folder(args.out)
     clip = read_audio(args.file)
