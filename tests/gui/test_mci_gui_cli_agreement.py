@@ -151,3 +151,32 @@ def test_the_gui_passes_the_series_body_part_as_the_cli_reads_it(tmp_path):
         predict(request.model_name, request.input_path, request.options)
     series.instances = [InstanceRef(str(tmp_path / "gone.dcm"), "1.2.3.5")]
     assert build_request(offer_for(find_package(MODEL), data), data).options["body_part"] == ""
+
+
+def test_a_birth_date_gives_the_cli_the_age_the_gui_derives(brain, store, capsys, tmp_path):
+    """Visits without an age: the GUI takes the age at the last visit from the patient's birth
+    date; `--birth-date` does the same in the CLI, so both answers agree."""
+    patient = store.upsert_patient("QA-B", "Test^Birth", "19470315", "F", 12)
+    for day, mmse, moca, _ in VISITS:
+        store.add_visit(patient.id, day, mmse=mmse, moca=moca)  # no age recorded
+    csv = tmp_path / "visits.csv"
+    csv.write_text("visit_date,mmse,moca\n" + "".join(f"{d},{m},{c}\n" for d, m, c, _ in VISITS),
+                   encoding="utf-8")  # fmt: skip
+    gui = gui_prediction(brain, patient, store.list_visits(patient.id))
+    args = (brain[2], "--visits", csv, "--sex", "F", "--education-years", 12)
+    cli = cli_prediction(capsys, *args, "--birth-date", "1947-03-15")
+    assert np.allclose(gui.probabilities, cli["probabilities"], atol=1e-6, rtol=0)
+    assert gui.details["history_inputs"] == cli["details"]["history_inputs"] == [
+        "MMSE", "MoCA", "age", "sex", "education"]
+    ageless = cli_prediction(capsys, *args)  # without it the age is unknown: another answer
+    assert "age" not in ageless["details"]["history_inputs"]
+    assert not np.allclose(ageless["probabilities"], cli["probabilities"], atol=1e-4)
+    # what cannot be derived is said, not guessed
+    assert cli_main(["predict", "--model", MODEL, "-", "--visits", str(csv), "--birth-date", "15.03.1947"]) == 1
+    assert "write it as YYYY-MM-DD" in capsys.readouterr().err
+    undated = tmp_path / "undated.csv"
+    undated.write_text("years_from_first,mmse\n0,27\n1,25\n", encoding="utf-8")
+    assert cli_main(["predict", "--model", MODEL, "-", "--visits", str(undated), "--birth-date", "1947-03-15"]) == 1
+    assert "needs dated visits" in capsys.readouterr().err
+    assert cli_main(["predict", "--model", MODEL, "-", "--visits", str(csv), "--birth-date", "2024-01-01"]) == 1
+    assert "after the last visit" in capsys.readouterr().err

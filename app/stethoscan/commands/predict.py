@@ -3,8 +3,8 @@
 Writes ``prediction.json``, and with ``--saliency`` also ``saliency.npy`` (the map on the
 input grid) and ``saliency.png``, into ``--out``. For the MCI model, ``--visits CSV`` gives the
 cognitive history (columns ``visit_date`` or ``years_from_first``, ``mmse``, ``moca``,
-``age_years``; one row per visit) and ``--sex``/``--education-years``/``--age-years`` the
-patient; demographics count only together with at least one visit with MMSE or MoCA, as in the
+``age_years``; one row per visit) and ``--sex``/``--education-years``/``--age-years`` (or
+``--birth-date``: the age at the last dated visit, as the GUI derives it) the patient; demographics count only together with at least one visit with MMSE or MoCA, as in the
 GUI. INPUT may be ``-`` (no scan) when visits are given.
 """
 
@@ -33,6 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     history.add_argument("--education-years", type=float, default=None)
     history.add_argument("--age-years", type=float, default=None,
                          help="age at the last visit (default: the last visit's age_years)")
+    history.add_argument("--birth-date", default=None, metavar="YYYY-MM-DD",
+                         help="derive the age at the last visit_date, as the GUI does")
     parser.set_defaults(func=_run)
 
 
@@ -47,10 +49,34 @@ def _options(args: argparse.Namespace) -> dict:
     patient = {key: value for key, value in (("sex", args.sex), ("age_years", args.age_years),
                                              ("education_years", args.education_years))
                if value is not None}  # fmt: skip
-    if args.visits is not None or patient:
+    if args.visits is not None or patient or args.birth_date:
         options["visits"] = read_visits_csv(args.visits) if args.visits is not None else []
+        if args.birth_date and args.age_years is None:
+            age = age_from_birth_date(args.birth_date, options["visits"])
+            if age is not None:
+                patient["age_years"] = age
         options["patient"] = patient
     return options
+
+
+def age_from_birth_date(birth_date: str, visits: list[dict]) -> float | None:
+    """The age at the last dated visit, as the GUI derives it; None when a visit gives its own
+    age_years (that is used, as in the GUI). Raises ValidationError when it cannot be derived."""
+    from stethoscan.core.errors import ValidationError
+    from stethoscan.records.visit_dates import age_on, parse_date
+
+    if parse_date(birth_date) is None:
+        raise ValidationError(f"--birth-date {birth_date!r} is not a date: write it as YYYY-MM-DD.")
+    if any(v.get("age_years") is not None for v in visits):
+        return None
+    dates = [d for d in (parse_date(v.get("visit_date") or "") for v in visits) if d is not None]
+    if not dates:
+        raise ValidationError("--birth-date needs dated visits (a visit_date column in --visits) to "
+                              "know the age at the last visit; or give --age-years.")  # fmt: skip
+    age = age_on(birth_date, max(dates))
+    if age is None:
+        raise ValidationError(f"The birth date {birth_date} is after the last visit ({max(dates)}).")
+    return age
 
 
 def read_visits_csv(path: Path) -> list[dict]:
@@ -110,7 +136,7 @@ def _check_takes_history(model_name: str) -> None:
     entry = find_package(model_name)
     if "clinical_scores" not in entry.input_modalities:
         raise ValidationError(f"The model {entry.name} does not use cognitive scores; "
-                              "leave out --visits, --sex, --education-years and --age-years.")
+                              "leave out --visits, --sex, --education-years, --age-years and --birth-date.")
 
 
 def summary_text(prediction) -> str:

@@ -9,9 +9,8 @@ input and options. :func:`run_prediction` runs in the single inference worker: i
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, fields
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ import numpy as np
 
 from stethoscan.core import paths
 from stethoscan.gui.models.model_fit import DataInFront, ModelOffer
+from stethoscan.records.visit_dates import age_on
 
 
 @dataclass
@@ -68,20 +68,11 @@ def patient_for_model(patient: Any, visits: list[Any]) -> dict[str, Any]:
     ages = [v.age_years for v in visits if v.age_years is not None]
     if ages:
         out["age_years"] = float(ages[-1])
-    elif patient.birth_date and visits:
-        born = _parse_date(patient.birth_date)
-        last = _parse_date(visits[-1].visit_date)
-        if born and last:
-            out["age_years"] = round((last - born).days / 365.25, 1)
+    elif patient.birth_date and visits and visits[-1].visit_date:
+        age = age_on(patient.birth_date, str(visits[-1].visit_date))
+        if age is not None:
+            out["age_years"] = age
     return out
-
-
-def _parse_date(text: str | None) -> date | None:
-    digits = re.sub(r"\D", "", str(text or ""))[:8]
-    try:
-        return date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
-    except ValueError:
-        return None
 
 
 def _series_folder(series: Any) -> str | None:

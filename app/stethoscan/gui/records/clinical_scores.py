@@ -35,12 +35,11 @@ from stethoscan.core.errors import StethoscanError
 from stethoscan.gui.records.score_plot import ScoreHistoryPlot
 from stethoscan.gui.records.visit_form import (
     CDR_VALUES,
-    age_on,
     check_education,
     check_visit,
     format_other,
-    parse_date,
 )
+from stethoscan.records.visit_dates import age_on, parse_date
 
 COLUMNS = ("Date", "Age", "MMSE", "MoCA", "CDR", "Other")
 SEXES = (("not recorded", None), ("female", "F"), ("male", "M"), ("other", "O"))

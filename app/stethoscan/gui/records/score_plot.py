@@ -19,7 +19,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from stethoscan.gui.records.visit_form import parse_date
+from stethoscan.records.visit_dates import parse_date
 
 MMSE_COLOUR = "#4fb3e8"
 MOCA_COLOUR = "#f0a04b"

@@ -9,10 +9,11 @@ education 0-30 years; dates not in the future.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+
+from stethoscan.records.visit_dates import parse_date
 
 CDR_VALUES = (0.0, 0.5, 1.0, 2.0, 3.0)
 SCORE_RANGES = {"mmse": ("MMSE", 0, 30), "moca": ("MoCA", 0, 30)}
@@ -48,17 +49,6 @@ def _number(text: str) -> float | None:
     except ValueError:
         return None
     return value if math.isfinite(value) else None
-
-
-def parse_date(text: str) -> date | None:
-    """YYYY-MM-DD, YYYYMMDD (DICOM) or YYYY/MM/DD; None otherwise."""
-    match = re.fullmatch(r"\s*(\d{4})[-/.]?(\d{2})[-/.]?(\d{2})\s*", text or "")
-    if not match:
-        return None
-    try:
-        return date(*(int(g) for g in match.groups()))
-    except ValueError:
-        return None
 
 
 def check_score(key: str, text: str) -> tuple[float | None, str]:
@@ -134,15 +124,6 @@ def check_education(text: str) -> tuple[float | None, str]:
     if value is None or not low <= value <= high:
         return None, f"Years of education must be from {low:g} to {high:g} (you entered {text.strip()})."
     return value, ""
-
-
-def age_on(birth_date: str | None, day: str | date | None = None) -> float | None:
-    """Age in years (one decimal) on ``day`` (default today) from a birth date, or None."""
-    born = parse_date(birth_date or "")
-    when = parse_date(day) if isinstance(day, str) else (day or date.today())
-    if born is None or when is None or when < born:
-        return None
-    return round((when - born).days / 365.25, 1)
 
 
 def format_other(other: dict[str, Any]) -> str:
