@@ -268,6 +268,10 @@ class AnalysisPanel(QWidget):
         self.notes.setText(" ".join(result.notes) if result is not None else "")
         self.notes.setVisible(bool(self.notes.text()))
         self.voice_table.set_report(result.voice_report if result is not None else None)
+        no_voice = result is not None and not result.voice_report  # not an empty table, a greyed tab
+        self.tabs.setTabEnabled(0, not no_voice)
+        self.tabs.setTabToolTip(0, "The voice report applies to voice recordings: choose Voice and "
+                                   "run the analysis again." if no_voice else "")
         self.features.set_features(result.segment_features if result is not None else [],
                                    self._feature_source(result))
         self._show_preprocessing(result)
