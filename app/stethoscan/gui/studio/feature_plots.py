@@ -18,13 +18,23 @@ from stethoscan.gui.studio.review_plot_style import BACKGROUND, TEXT, style_plot
 FRAME_S = 0.010  # features.HOP_S
 VIEWS = ("Log-mel spectrogram", "MFCC", "MFCC delta", "MFCC delta-delta",
          "LPC envelope vs spectrum", "Spectral descriptors")
-_IMAGE_OF_VIEW = {"Log-mel spectrogram": ("log_mel_db", "Mel band", "Level (dB)"),
+_IMAGE_OF_VIEW = {"Log-mel spectrogram": ("log_mel_db", "Mel band centre (Hz)", "Level (dB)"),
                   "MFCC": ("mfcc", "Coefficient", "MFCC"),
                   "MFCC delta": ("mfcc_delta", "Coefficient", "Δ MFCC"),
                   "MFCC delta-delta": ("mfcc_delta2", "Coefficient", "ΔΔ MFCC")}
 _DESCRIPTOR_PENS = {"centroid_hz": ("#3fa7d6", "Spectral centroid (Hz)"),
                     "bandwidth_hz": ("#59c27a", "Spectral bandwidth (Hz)"),
                     "rolloff_hz": ("#e8a33d", "Roll-off 85 % (Hz)")}
+
+
+def mel_band_ticks(n_mels: int, rate_hz: float, count: int = 6) -> list[tuple[float, str]]:
+    """Left-axis ticks of a log-mel image: band index (centre of its row) -> centre frequency in Hz
+    (librosa's mel bands, 0 Hz to half the sampling rate, as ``audio.analysis.features`` uses)."""
+    import librosa
+
+    centres = librosa.mel_frequencies(n_mels + 2, fmin=0.0, fmax=rate_hz / 2.0)[1:-1]
+    bands = np.unique(np.linspace(0, n_mels - 1, min(count, n_mels)).round().astype(int))
+    return [(band + 0.5, f"{centres[band]:.0f}") for band in bands]
 
 
 def segment_spectrum_db(samples: np.ndarray, rate_hz: float) -> tuple[np.ndarray, np.ndarray]:
@@ -98,6 +108,7 @@ class FeatureView(QWidget):
 
     def redraw(self) -> None:
         self.plot.clear()
+        self.plot.getAxis("left").setTicks(None)  # automatic ticks unless the log-mel view sets Hz
         self.legend.clear()
         self.legend.hide()
         self.colour_bar.hide()
@@ -129,6 +140,8 @@ class FeatureView(QWidget):
         self.colour_bar.getAxis("right").setLabel(level_label, color=TEXT)
         self.colour_bar.show()
         style_plot(self.plot, y_label)
+        if attribute == "log_mel_db" and self._source is not None:
+            self.plot.getAxis("left").setTicks([mel_band_ticks(data.shape[0], self._source[1])])
         self.plot.setMouseEnabled(x=True, y=True)
         self.plot.autoRange(padding=0)
 
