@@ -80,6 +80,23 @@ def evaluator_for(pipeline: str):
     return getattr(module, function)
 
 
+def evaluate_model(model: str, out_dir: Path, data_path: Path | None = None,
+                   synthetic: int | None = None, seed: int = 12345, split: str = "all",
+                   task=None) -> dict:  # fmt: skip
+    """Evaluate ``model`` with the evaluator of its pipeline; writes metrics.json and the PNGs
+    into ``out_dir`` and returns the report. The CLI and the GUI's Evaluate both call this."""
+    from stethoscan.core.errors import ValidationError
+
+    evaluate = evaluator_for(_pipeline_of(model))
+    extra = {}
+    if split != "all":
+        if "split" not in inspect.signature(evaluate).parameters:
+            raise ValidationError("A train/test split applies to respiratory models only; use all.")
+        extra["split"] = split
+    return evaluate(model, out_dir, data_path=data_path, synthetic=synthetic, seed=seed,
+                    task=task, **extra)  # fmt: skip
+
+
 def _pipeline_of(model: str) -> str:
     from stethoscan.inference.package_manifest import read_manifest
     from stethoscan.inference.registry import find_package
@@ -100,14 +117,8 @@ def _run(args: argparse.Namespace) -> int:
         raise ValidationError(f"The data folder {args.data} does not exist.")
     if args.breath_segmentation:
         return _run_breath_segmentation(args)
-    evaluate = evaluator_for(_pipeline_of(args.model))
-    extra = {}
-    if args.split != "all":
-        if "split" not in inspect.signature(evaluate).parameters:
-            raise ValidationError("--split applies to respiratory models only; leave it out.")
-        extra["split"] = args.split
-    report = evaluate(args.model, args.out, data_path=args.data, synthetic=args.synthetic,
-                      seed=args.seed, task=ConsoleTask("evaluate"), **extra)  # fmt: skip
+    report = evaluate_model(args.model, args.out, data_path=args.data, synthetic=args.synthetic,
+                            seed=args.seed, split=args.split, task=ConsoleTask("evaluate"))  # fmt: skip
     figures = _headline(report)
     if args.json:
         print(json.dumps(figures, indent=2))

@@ -144,6 +144,10 @@ class ModelPanel(QWidget):
         self.preprocessing_box.toggled.connect(self._on_preprocessing_toggled)
         self.card_button = QPushButton("Model card")
         self.card_button.clicked.connect(self.show_model_card)
+        self.evaluate_button = QPushButton("Evaluate…")
+        self.evaluate_button.setToolTip("Evaluate a model on your labelled data, or look at an "
+                                        "evaluation (accuracy, recall, F1, confusion matrix, ROC).")  # fmt: skip
+        self.evaluate_button.clicked.connect(self.show_evaluation)
         self.run_button = QPushButton("Run")
         self.run_button.setObjectName("runButton")
         self.run_button.clicked.connect(self.run)
@@ -173,6 +177,7 @@ class ModelPanel(QWidget):
         method_row.addWidget(self.steps_spin)
         buttons = QHBoxLayout()
         buttons.addWidget(self.card_button)
+        buttons.addWidget(self.evaluate_button)
         buttons.addStretch(1)
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.run_button)
@@ -336,6 +341,15 @@ class ModelPanel(QWidget):
         self.card_dialog = ModelCardDialog(offer.entry, self)
         self.card_dialog.show()
         return self.card_dialog
+
+    def show_evaluation(self) -> Any:
+        """The evaluation dialog, with the selected model (if any) chosen."""
+        from stethoscan.gui.models.evaluation_dialog import EvaluationDialog
+
+        offer = self.selected_offer()
+        self.evaluation_dialog = EvaluationDialog(self.context, offer.name if offer else None, self)
+        self.evaluation_dialog.show()
+        return self.evaluation_dialog
 
     def choose_install(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Install a model package (folder)")
