@@ -30,8 +30,8 @@ COLUMNS = ("recording", "duration_s", "reference_rate_bpm", "rate_bpm", "rate_er
 
 def score_recording(samples: np.ndarray, rate_hz: float, reference: list[tuple[float, float]]) -> dict:
     """The figures of one recording (mono ``samples`` at ``rate_hz``, reference cycles in s)."""
-    from stethoscan.audio.analysis.breath_segmentation import segment_breathing
     from stethoscan.audio.analysis.preprocessing import preprocess
+    from stethoscan.audio.analysis.quiet_edges import segment_sounding_breaths, sounding_span_s
     from stethoscan.audio.analysis.segmentation_scoring import (
         boundary_f1,
         cycle_boundaries,
@@ -40,7 +40,7 @@ def score_recording(samples: np.ndarray, rate_hz: float, reference: list[tuple[f
 
     duration_s = samples.size / float(rate_hz)
     pre = preprocess(samples, rate_hz, "breath")
-    seg = segment_breathing(pre.samples, pre.rate_hz)
+    seg, _ = segment_sounding_breaths(pre.samples, pre.rate_hz, sounding_span_s(samples, rate_hz))
     expected = reference_rate_bpm(reference, duration_s)
     rate = float(seg.rate_bpm) if math.isfinite(seg.rate_bpm) else None
     error = abs(rate - expected) if rate is not None and expected is not None else None

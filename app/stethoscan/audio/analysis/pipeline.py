@@ -22,10 +22,10 @@ from typing import Any
 
 import numpy as np
 
-from stethoscan.audio.analysis.breath_segmentation import segment_breathing
 from stethoscan.audio.analysis.cough_detection import detect_coughs
 from stethoscan.audio.analysis.features import SegmentFeatures, features_for_segments
 from stethoscan.audio.analysis.preprocessing import Preprocessed, preprocess
+from stethoscan.audio.analysis.quiet_edges import segment_sounding_breaths, sounding_span_s
 from stethoscan.audio.analysis.voice_report import voice_report
 from stethoscan.audio.clip import AudioClip
 from stethoscan.core.errors import AudioError
@@ -109,7 +109,8 @@ def analyze_recording(clip: AudioClip, task_kind: str, task=None,
     _progress(task, 0.35, "Segmenting")
     feature_source, feature_rate = pre.samples, pre.rate_hz
     if task_kind == "breath":
-        seg = segment_breathing(pre.samples, pre.rate_hz)
+        seg, quiet_s = segment_sounding_breaths(pre.samples, pre.rate_hz,
+                                                sounding_span_s(mono, clip.rate_hz))
         result.segments = seg.segments
         result.breathing_rate_bpm = _finite(seg.rate_bpm)
         result.ie_ratio = _finite(seg.ie_ratio)
@@ -121,6 +122,11 @@ def analyze_recording(clip: AudioClip, task_kind: str, task=None,
         )
         if result.breathing_rate_bpm is None:
             result.notes.append(_no_rate_note(seg))
+        left_out = [f"{q:.1f} s at the {where}" for q, where in zip(quiet_s, ("start", "end"),
+                                                                    strict=True) if q > 0.0]
+        if left_out:
+            result.notes.append(f"Near-silent stretches were left out of the breathing analysis "
+                                f"({' and '.join(left_out)}): no breath sound was recorded there.")
         feature_segments = [(s, e, "cycle") for s, e in seg.cycles]
     elif task_kind == "cough":
         coughs = detect_coughs(pre.samples, pre.rate_hz)
