@@ -100,7 +100,7 @@ def analyze_recording(clip: AudioClip, task_kind: str, task=None,
     mono = clip.mono()
     if clip.frames == 0 or not np.any(mono):
         raise AudioError("The recording is silent or empty: check the microphone and record again.")
-    _check_audible(mono)
+    require_audible(mono)
     result = AnalysisResult(task_kind, clip.duration_s, int(clip.rate_hz))
     _progress(task, 0.05, "Preprocessing")
     pre = preprocess(mono, clip.rate_hz, task_kind, denoise=task_kind != "cough")
@@ -150,10 +150,11 @@ def analyze_recording(clip: AudioClip, task_kind: str, task=None,
     return result
 
 
-def _check_audible(mono: np.ndarray) -> None:
-    """Refuse a take whose loudest sample stays below ``SILENT_PEAK_DBFS``: it holds only the
-    converter's noise (an unplugged stethoscope or a muted input), in which segmentation and the
-    model would find breaths, crackles and wheezes that are not there."""
+def require_audible(mono: np.ndarray) -> None:
+    """Raise AudioError for a take whose loudest sample stays below ``SILENT_PEAK_DBFS``: it holds
+    only the converter's noise (an unplugged stethoscope or a muted input), in which segmentation
+    and the model would find breaths, crackles and wheezes that are not there. Model workflows
+    that read a recording themselves call it too."""
     from stethoscan.audio.level_metering import peak_dbfs
     from stethoscan.audio.signal_quality import SILENT_PEAK_DBFS
 
