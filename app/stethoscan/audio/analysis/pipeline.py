@@ -132,6 +132,8 @@ def analyze_recording(clip: AudioClip, task_kind: str, task=None,
         coughs = detect_coughs(pre.samples, pre.rate_hz)
         result.segments = coughs.segments
         result.cough_count = coughs.count
+        if coughs.rejected or not coughs.count:
+            result.notes.append(_cough_note(coughs))
         feature_segments = coughs.segments
     else:
         # Praat-compatible measures need the samples as recorded, not resampled or filtered.
@@ -177,6 +179,22 @@ def _no_rate_note(seg) -> str:
                 "stethoscope on the chest wall, ask for deeper breaths and record again.")
     return ("No breathing rate: fewer than two whole breathing cycles were found. Record at least "
             "20 s of breathing, or mark the inspirations yourself.")
+
+
+def _cough_note(coughs) -> str:
+    """What the cough detector left out and why (and what to do when it found none)."""
+    from collections import Counter
+
+    reasons = Counter(reason for _, _, reason in coughs.rejected)
+    why = ", ".join(f"{n} {reason}" for reason, n in reasons.most_common())
+    left_out = (f"{sum(reasons.values())} {'other ' if coughs.count else ''}sound(s) were not "
+                f"counted as coughs ({why}; a cough lasts 0.15-0.8 s, starts explosively and is "
+                "broadband)") if reasons else ""
+    if coughs.count:
+        return left_out[:1].upper() + left_out[1:] + "."
+    return ("No coughs were found" + (f": {left_out}" if left_out else " (no sound stood out from "
+            "the background)") + ". Ask for 3-5 single, forceful coughs with a pause between them "
+            "and record again, or mark the coughs yourself.")
 
 
 MIN_SUSTAINED_S = 1.0  # a sustained-vowel task asks for 3-6 s; a spoken word lasts < 1 s
