@@ -39,3 +39,20 @@ def test_voice_kind_with_another_task_is_refused(tmp_path, capsys):
     assert main(["analyze", str(wav), "--task", "breath", "--voice-kind", "sustained"]) == 1
     captured = capsys.readouterr()
     assert "--voice-kind applies to --task voice only" in captured.err and captured.out == ""
+
+
+def test_preprocessing_steps_are_numbered_with_rates_in_hz(tmp_path, capsys):
+    from stethoscan.audio.analysis.synthetic_sounds import synth_vowel
+    from stethoscan.cli import main
+
+    wav = tmp_path / "vowel.wav"
+    sf.write(wav, synth_vowel(2.0, 16000, 150.0, 0.01, 0.04, seed=5), 16000)
+    assert main(["analyze", str(wav), "--task", "voice", "--json"]) == 0
+    steps = json.loads(capsys.readouterr().out)["preprocessing"]
+    assert main(["analyze", str(wav), "--task", "voice"]) == 0
+    text = capsys.readouterr().out
+    assert "rate_before_hz=" not in text
+    for number, step in enumerate(steps, start=1):
+        assert (f"  {number}. {step['step'].replace('_', ' ')} (" in text
+                and f"{step['rate_before_hz']} -> {step['rate_after_hz']} Hz" in text)
+    assert "for listening only: the voice report and features use the samples as recorded" in text

@@ -59,9 +59,15 @@ def _fmt(value, digits: int = 2, unit: str = "") -> str:
 
 def _print_text(result) -> None:
     print(f"Recording: {result.duration_s:.2f} s at {result.rate_hz} Hz, task {result.task_kind}")
-    for step in result.preprocessing:
-        params = ", ".join(f"{k}={v}" for k, v in step.items() if k != "step")
-        print(f"  preprocessing {step['step']}: {params}")
+    print("Preprocessing:" if result.preprocessing else "Preprocessing: none")
+    for number, step in enumerate(result.preprocessing, start=1):
+        params = ", ".join(f"{k} {v}" for k, v in step.items()
+                           if k not in ("step", "rate_before_hz", "rate_after_hz"))  # fmt: skip
+        rates = f"{step.get('rate_before_hz')} -> {step.get('rate_after_hz')} Hz"
+        print(f"  {number}. {step['step'].replace('_', ' ')} ({params}): {rates}")
+    if result.task_kind == "voice" and result.preprocessing:
+        print("  (for listening only: the voice report and features use the samples as recorded, "
+              "as Praat does)")
     print(f"Segments ({len(result.segments)}):")
     for start, end, label in result.segments:
         print(f"  {start:8.3f} - {end:8.3f} s  {label}")
