@@ -286,3 +286,21 @@ def test_caution_when_random_networks_also_hit_the_evidence():
     flat = {"ig": {"randomized_pointing_game": 0.2, "chance": 0.17}}
     assert random_network_caution(flat, "ig") == ""
     assert random_network_caution(flat, "gradcam") == ""
+
+
+def test_a_model_is_never_shown_as_certain(qtbot):
+    """Rounded to 100 % / 0 %, a probability is shown as ">99 %" / "<1 %" in the bars, the
+    headline and the per-cycle table (as in the studio's model tab)."""
+    from PySide6.QtWidgets import QLabel
+
+    from stethoscan.gui.models.probability_bars import ProbabilityBars, percent_text, shown_percent
+
+    bars = ProbabilityBars()
+    qtbot.addWidget(bars)
+    bars.set_probabilities(["normal", "wheeze"], ["", ""], [0.0004, 0.9996], "wheeze")
+    texts = [w.text() for w in bars.findChildren(QLabel)]
+    assert bars.shown_percentages == [0, 100]
+    assert "<b>&gt;99 %</b>" in texts or "<b>>99 %</b>" in texts
+    assert "<1 %" in texts and "100 %" not in " ".join(texts) and "0 %" not in texts
+    assert [shown_percent(v) for v in (0, 1, 57, 99, 100)] == ["<1 %", "1 %", "57 %", "99 %", ">99 %"]
+    assert [percent_text(v) for v in (0.0, 0.004, 0.5, 0.996, 1.0)] == ["<1 %", "<1 %", "50 %", ">99 %", ">99 %"]

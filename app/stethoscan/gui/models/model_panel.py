@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 from stethoscan.core.errors import ModelPackageError, StethoscanError
 from stethoscan.gui.models.model_fit import ModelOffer, gather_data, model_offers
 from stethoscan.gui.models.prediction_request import build_request, run_prediction
+from stethoscan.gui.models.probability_bars import percent_text
 
 _log = logging.getLogger(__name__)
 METHOD_TITLES = {"gradcam": "Grad-CAM", "ig": "Integrated Gradients", "occlusion": "Occlusion"}
@@ -314,7 +315,7 @@ class ModelPanel(QWidget):
     def _on_finished(self, saved: Any) -> None:
         self._set_running(False)
         prediction = saved.prediction
-        self.status_label.setText(f"Done: {prediction.top_label} ({prediction.top_probability:.0%}). "
+        self.status_label.setText(f"Done: {prediction.top_label} ({percent_text(prediction.top_probability)}). "
                                   "The result is in the Results panel and saved with the session.")  # fmt: skip
         self.context.latest_prediction = saved
         self.context.results_changed.emit()

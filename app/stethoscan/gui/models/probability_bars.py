@@ -35,6 +35,20 @@ def rounded_percentages(probabilities: Sequence[float], exclusive: bool = True) 
     return floors
 
 
+def percent_text(probability: float) -> str:
+    """A probability in whole percent; never "100 %" or "0 %" (a model is not certain)."""
+    if probability > 0.995:
+        return ">99 %"
+    if probability < 0.005:
+        return "<1 %"
+    return f"{probability * 100:.0f} %"
+
+
+def shown_percent(pct: int) -> str:
+    """A rounded percentage as shown: 100 as ">99 %", 0 as "<1 %" (a model is not certain)."""
+    return ">99 %" if pct >= 100 else "<1 %" if pct <= 0 else f"{pct} %"
+
+
 class Bar(QWidget):
     """A flat bar: ``value`` in [0, 1], or in [-1, 1] around a centre line when ``signed``."""
 
@@ -103,7 +117,7 @@ class ProbabilityBars(QWidget):
         grid.setHorizontalSpacing(8)
         grid.setVerticalSpacing(2)
         name = QLabel(f"<b>{label}</b>" if top else label)
-        value = QLabel(f"<b>{pct} %</b>" if top else f"{pct} %")
+        value = QLabel(f"<b>{shown_percent(pct)}</b>" if top else shown_percent(pct))
         value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         bar = Bar(p, TOP_COLOUR if top else OTHER_COLOUR)
         self.bars.append(bar)

@@ -10,6 +10,8 @@ from typing import Any
 
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
+from stethoscan.gui.models.probability_bars import percent_text
+
 
 class ResultCyclesTable:
     """One row per breathing cycle: its span (s), finding, probability and evidence."""
@@ -39,7 +41,7 @@ class ResultCyclesTable:
         self.cycles_table.setRowCount(len(cycles))
         for row, cycle in enumerate(cycles):
             values = (f"{cycle['start_s']:.2f}–{cycle['end_s']:.2f}", str(cycle.get("label", "")),
-                      f"{100 * float(cycle.get('probability', 0)):.0f} %", str(cycle.get("evidence", "")))  # fmt: skip
+                      percent_text(float(cycle.get("probability", 0))), str(cycle.get("evidence", "")))  # fmt: skip
             for col, text in enumerate(values):
                 item = QTableWidgetItem(text)
                 item.setToolTip(text)

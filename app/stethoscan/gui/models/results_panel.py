@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from stethoscan.gui.models.prediction_request import SavedPrediction
-from stethoscan.gui.models.probability_bars import ContributionBars, ProbabilityBars
+from stethoscan.gui.models.probability_bars import ContributionBars, ProbabilityBars, shown_percent
 from stethoscan.gui.models.result_cycles_table import ResultCyclesTable
 from stethoscan.gui.models.result_history import ResultHistory
 from stethoscan.gui.models.result_saliency_display import (
@@ -235,7 +235,7 @@ class ResultsPanel(ResultCyclesTable, ResultSaliencyDisplay, ResultHistory, QWid
         self.bars.set_probabilities(p.labels, p.descriptions, p.probabilities, p.top_label,
                                     exclusive=self._exclusive(p))  # fmt: skip
         top_index = p.labels.index(p.top_label) if p.top_label in p.labels else 0
-        self.top_label.setText(f"Most likely: {p.top_label} — {self._top_percent(p)} %")
+        self.top_label.setText(f"Most likely: {p.top_label} — {shown_percent(self._top_percent(p))}")
         self.top_label.setToolTip(p.descriptions[top_index] if p.descriptions else "")
         self.certainty_label.setText(uncertainty_note(p.labels, self.bars.shown_percentages, p.top_label))
         self.certainty_label.setVisible(bool(self.certainty_label.text()))

@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from stethoscan.gui.models.probability_bars import percent_text
+
 COLUMNS = ("Cycle (s)", "Finding", "Probability", "Evidence")
 DISCLAIMER = "Not for diagnostic use"
 SYNTHETIC_NOTICE = ("The model was trained on synthetic breath sounds (adventitious sounds "
@@ -50,13 +52,6 @@ def probability_pairs(row: dict[str, Any]) -> list[tuple[str, float]]:
     return sorted(pairs, key=lambda kv: -kv[1])
 
 
-def percent_text(probability: float) -> str:
-    """A probability in whole percent; never "100 %" or "0 %" (a model is not certain)."""
-    if probability > 0.995:
-        return ">99 %"
-    if probability < 0.005:
-        return "<1 %"
-    return f"{probability * 100:.0f} %"
 
 
 def probabilities_text(row: dict[str, Any]) -> str:
