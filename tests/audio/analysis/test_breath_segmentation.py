@@ -226,6 +226,12 @@ def test_icbhi_rate_and_boundary_f1_are_recorded(shared_data, tmp_path):
     capped interval cost (ICBHI unchanged, realistic set worse); a 800-1800 Hz envelope chosen by
     its autocorrelation at its period (33.4, 20.1, 28.8, 31.7; F1 104 Al 0.00; alternating sets
     worse: the autocorrelation also favours the double period).
+    Stop 10: inner minima within 0.05-0.20 of the range of the deeper end count as skipped pauses
+    (104 Ll 14.6/14.6/29.9/21.5 but 103 39.3 at every tolerance, 104 Al 18.4-31.9); contrast over a
+    local 4-12 s range (104 Ll 15.0; 103 splits at 6-8 s); no cycle boundary inside tonal
+    stretches (spectral peak 8-15 dB over a 200 Hz running median; breath noise passes the test,
+    synthetic sets collapse to 17-70 % within 3). A multi-band beat spectrum (Foote) finds the
+    right period on all four files but on only 17-40 % of the hard synthetic sets.
     KNOWN GAP: 104 Ll's rate is still about half the expert's (quiet breaths between loud ones
     are merged with them; loud voiced bursts in its expirations); 104 Al's boundaries are
     mostly off (its inspirations are faint, its expirations carry loud harmonic bursts). The
