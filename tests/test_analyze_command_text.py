@@ -23,11 +23,22 @@ def test_model_results_text_matches_json(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "probabilities={" not in text and "model: index=" not in text
     assert "Respiratory model, per breathing cycle (Not for diagnostic use" in text
+    def shown(p):
+        pct = round(100 * p)
+        return ">99 %" if pct >= 100 else "<1 %" if pct <= 0 else f"{pct} %"
+
     for row in rows:
-        line = f"{row['start_s']:8.3f} - {row['end_s']:8.3f} s  {row['label']:<8} {100 * row['probability']:3.0f} %"
+        line = f"{row['start_s']:8.3f} - {row['end_s']:8.3f} s  {row['label']:<8} {shown(row['probability']):>5}"
         assert line in text
-        assert f"{row['label']} {100 * row['probabilities'][row['label']]:.0f} %" in text
+        assert f"{row['label']} {shown(row['probabilities'][row['label']])}" in text
         assert row["evidence"] in text
+    assert " 0 %" not in text and "100 %" not in text  # a model is never shown as certain
+
+
+def test_percent_is_never_certain():
+    from stethoscan.commands.analyze import _percent
+
+    assert [_percent(p) for p in (0.0, 0.004, 0.5, 0.996, 1.0)] == ["<1 %", "<1 %", "50 %", ">99 %", ">99 %"]
 
 
 def test_voice_kind_with_another_task_is_refused(tmp_path, capsys):

@@ -95,12 +95,20 @@ def _print_model_results(rows: list[dict]) -> None:
         "fixed windows" else "breathing cycle"
     print(f"Respiratory model, per {unit} ({'; '.join(c for c in caveats if c)}):")
     for row in rows:
-        probabilities = ", ".join(f"{name} {100 * p:.0f} %"
+        probabilities = ", ".join(f"{name} {_percent(p)}"
                                   for name, p in (row.get("probabilities") or {}).items())  # fmt: skip
         print(f"  {row['start_s']:8.3f} - {row['end_s']:8.3f} s  {row.get('label', '?'):<8} "
-              f"{100 * row.get('probability', float('nan')):3.0f} %  ({probabilities})")
+              f"{_percent(row.get('probability', float('nan'))):>5}  ({probabilities})")
         if row.get("evidence"):
             print(f"{'':25}{row['evidence']}")
+
+
+def _percent(probability: float) -> str:
+    """A model probability in %, never shown as certain: ">99 %" and "<1 %" as in the GUI."""
+    if probability != probability:  # NaN
+        return "n/a"
+    pct = round(100 * probability)
+    return ">99 %" if pct >= 100 else "<1 %" if pct <= 0 else f"{pct} %"
 
 
 def _print_voice_report(report: dict) -> None:
