@@ -190,6 +190,7 @@ class AudioReviewView(ReviewPlaybackAndMarkers, TakeImportExport, QWidget):
         controls.colour_map_changed.connect(self.spectrogram.set_colour_map)
         controls.max_frequency_changed.connect(self.spectrogram.set_max_frequency)
         for keys, slot in (("Space", self.toggle_playback), ("M", self._add_marker_shortcut),
+                           ("B", self.mark_breath),
                            ("Delete", self.marker_panel.delete_selected), ("Z", self.zoom_to_selection),
                            ("0", self.show_all)):
             shortcut = QShortcut(QKeySequence(keys), self)

@@ -66,7 +66,8 @@ class MarkerPanel(QWidget):
         self.table = self._build_table()
         self.proposal_bar = self._build_proposal_bar()
         self.hint = QLabel("Drag on the waveform or spectrogram to select a span, choose a label and "
-                           "press Add marker. Drag a marker's edges to adjust it.")
+                           "press Add marker. Drag a marker's edges to adjust it. While listening, "
+                           "press B at each breath you hear to mark its inspiration.")
         self.hint.setWordWrap(True)
         self.hint.setObjectName("browserSummary")
         adder = QHBoxLayout()

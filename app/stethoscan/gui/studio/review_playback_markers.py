@@ -10,6 +10,8 @@ from stethoscan.core.errors import StethoscanError
 from stethoscan.gui.studio.markers import ReviewMarker, proposals_from_segments
 from stethoscan.gui.studio.review_plot_style import label_colour
 
+BREATH_MARK_S = 0.4  # length of a tapped inspiration marker
+
 
 class ReviewPlaybackAndMarkers:
     """Cursor, selection and zoom; playback of the take or the selection; markers and proposals."""
@@ -75,6 +77,20 @@ class ReviewPlaybackAndMarkers:
     # -- markers ------------------------------------------------------------------------------
     def _add_marker_shortcut(self) -> None:
         self.add_marker(self.marker_panel.label_combo.currentText())
+
+    def mark_breath(self) -> ReviewMarker | None:
+        """Key B: an inspiration marker at the cursor (which follows playback), so a clinician can
+        count the breaths they hear; the Analysis tab's rate from saved markers then counts them.
+        The marker starts where the key was pressed (a listener's constant delay does not change
+        the rate); drag its edges to adjust it."""
+        if self.take is None:
+            return None
+        start = min(self.selection.cursor_s, max(self.take.clip.duration_s - BREATH_MARK_S, 0.0))
+        marker = self.markers.add(start, start + BREATH_MARK_S, "inspiration")
+        if marker is not None:
+            self.show_message(f"Inspiration marked at {start:.2f} s. Press B at each breath you hear; "
+                              "the rate from your markers is in the Analysis tab.")  # fmt: skip
+        return marker
 
     def add_marker(self, label: str) -> ReviewMarker | None:
         span = self.selection.span()
