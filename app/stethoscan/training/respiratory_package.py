@@ -138,7 +138,7 @@ def _real_sample_section(real: dict[str, Any] | None) -> str:
     specificity = real.get("icbhi_specificity")
     if specificity is not None and specificity < 0.5:
         lines += ["", f"**On these real recordings the model called {1 - specificity:.0%} of the normal "
-                  "cycles abnormal.** Its normal/abnormal call does not transfer from the synthetic "
+                  "cycles abnormal.** Its normal/abnormal call does not transfer from its training "
                   "data to real recordings; only the ranking of cycles (the AUCs above) carries "
                   "some signal. Do not read a single cycle's label as a finding."]
     return "\n".join(lines)
@@ -195,6 +195,36 @@ def _saliency_section(saliency: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _data_section(content: PackageContent) -> str:
+    """How the training data was made (synthetic) or what it was (the user's recordings)."""
+    if not content.synthetic:
+        return ("## Training data\n" + content.data_description + " Labels as given in the data's "
+                "annotation files (ICBHI cycle annotations or labels.csv); cycles that could not "
+                "be used are listed in metrics.json with their reason.\n")  # fmt: skip
+    return f"""## Exactly how the synthetic data is made
+{_synthesis_text()}
+
+Labels: each cycle is normal, crackle, wheeze or both with probabilities
+{dict(zip(LABELS, respiratory_synthesis.DEFAULT_LABEL_PROBABILITIES, strict=True))}; a window's label
+follows the events inside it. Recordings hold 3-8 cycles; cycle boundaries are jittered by up to
+0.15 s to resemble automatic segmentation. Background speech (room noise) and stethoscope contact
+artifacts were added after real chest recordings were seen to contain talking and clicks, and a
+first model trained without them called most real normal cycles abnormal.
+"""
+
+
+def _source_limits(content: PackageContent) -> str:
+    if content.synthetic:
+        return """- Trained on synthetic sounds made from textbook acoustic definitions; real adventitious sounds,
+  devices, patients and noise vary far more. Figures on a few real cycles are anecdotal, and on
+  real recordings the model tends to call normal cycles abnormal (see the real-recording figures).
+- Retrain it on a clinic's own labelled recordings (`stethoscan train respiratory --data PATH`)
+  before any use beyond research and teaching."""
+    return """- Trained on the labelled recordings named above: its figures hold for recordings like them
+  (the same devices, chest sites, patients and annotators). Check it on recordings from other
+  sources before relying on it, and keep the test patients out of training (patient-grouped split)."""
+
+
 def build_card(content: PackageContent) -> str:
     ev, tr = content.evaluation, content.training
     synthetic_note = (
@@ -235,15 +265,7 @@ early stopping on validation balanced accuracy; {tr.get('epochs_run')} epochs ru
 Classical baseline beside it: MFCC, LPC and spectral descriptors per cycle, the 30 with the highest
 mutual information with the label, then logistic regression or a random forest (balanced class weights).
 
-## Exactly how the synthetic data is made
-{_synthesis_text()}
-
-Labels: each cycle is normal, crackle, wheeze or both with probabilities
-{dict(zip(LABELS, respiratory_synthesis.DEFAULT_LABEL_PROBABILITIES, strict=True))}; a window's label
-follows the events inside it. Recordings hold 3-8 cycles; cycle boundaries are jittered by up to
-0.15 s to resemble automatic segmentation. Background speech (room noise) and stethoscope contact
-artifacts were added after real chest recordings were seen to contain talking and clicks, and a
-first model trained without them called most real normal cycles abnormal.
+{_data_section(content)}
 
 ## Figures on held-out {'synthetic' if content.synthetic else 'test'} cycles
 Cycle level, {ev.get('held_out_test', {}).get('n', 'n/a')} test cycles from {'recordings' if content.synthetic else 'patients'} never seen in training.
@@ -261,11 +283,7 @@ Cycle level, {ev.get('held_out_test', {}).get('n', 'n/a')} test cycles from {'re
 {_saliency_section(content.saliency)}
 
 ## Limitations
-- Trained on synthetic sounds made from textbook acoustic definitions; real adventitious sounds,
-  devices, patients and noise vary far more. Figures on a few real cycles are anecdotal, and on
-  real recordings the model tends to call normal cycles abnormal (see the real-recording figures).
-- Retrain it on a clinic's own labelled recordings (`stethoscan train respiratory --data PATH`)
-  before any use beyond research and teaching.
+{_source_limits(content)}
 - Applicability check: `training_sound_statistics.json` holds the 1st-99th percentile range of
   five sound statistics of the training cycles (broadband clicks per second, level swing below
   150 Hz, at 150-500 Hz and above 500 Hz, low-to-high roll-off). A recording whose median lies
@@ -275,12 +293,12 @@ Cycle level, {ev.get('held_out_test', {}).get('n', 'n/a')} test cycles from {'re
   the automatic segmentation is used.
 - Stridor, squawks, pleural rubs and voice sounds are not modelled as classes; background speech
   and heart sounds can still be mistaken for wheezes or crackles.
-- Calibration was fitted on synthetic validation data; on real recordings probabilities may be
+- Calibration was fitted on {'synthetic ' if content.synthetic else ''}validation data{'' if content.synthetic else ' of the same source'}; on {'real recordings' if content.synthetic else 'recordings from other devices or sites'} probabilities may be
   over- or under-confident.
 - **{DISCLAIMER}.**
 
 ## Licence
-Weights and card: MIT (Stethoscan project). Training data: generated by the program itself.
+Weights and card: MIT (Stethoscan project). Training data: {'generated by the program itself' if content.synthetic else 'the recordings named above; their own licence applies'}.
 """
 
 

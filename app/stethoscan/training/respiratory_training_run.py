@@ -128,6 +128,22 @@ def _real_summary(report: dict[str, Any], source: str) -> dict[str, Any]:
     return out
 
 
+def _check_classes(data, split: dict[str, np.ndarray]) -> None:
+    """A classifier needs at least two classes among its training cycles; say which and why not."""
+    from stethoscan.core.errors import TrainingDataError
+
+    present = sorted({LABELS[i] for i in data.labels[split["train"]]})
+    if len(present) >= 2:
+        return
+    skipped = data.skipped
+    raise TrainingDataError(
+        f"The training part of the data holds only {', '.join(present) or 'no'} cycles: a classifier "
+        "needs at least two of normal, crackle, wheeze and both. Check the labels"
+        + (f" ({len(skipped)} rows or cycles were left out, e.g. {skipped[0]})" if skipped else "")
+        + " or add recordings of the missing classes."
+    )
+
+
 def run(options: TrainOptions, task=None) -> dict[str, Any]:
     """Train, evaluate, check saliency and write the package; returns the headline figures."""
     import torch
@@ -147,6 +163,7 @@ def run(options: TrainOptions, task=None) -> dict[str, Any]:
     spec = PatchSpec()
     data, description = load_training_cycles(options, spec, task)
     split = trainer.split_cycles(data, options.seed)
+    _check_classes(data, split)
     config = trainer.TrainConfig(arch=options.arch, epochs=options.epochs, seed=options.seed,
                                  batch_size=options.batch_size)  # fmt: skip
     net = trainer.train_network(data, split, config, task, progress_span=(0.2, 0.8))
