@@ -50,12 +50,14 @@ def _load(model: Any):
 
 
 def automatic_cycles(mono: np.ndarray, rate_hz: int) -> list[tuple[float, float]]:
-    """Breathing cycles (s) from the breath segmentation of the preprocessed recording."""
-    from stethoscan.audio.analysis.breath_segmentation import segment_breathing
+    """Breathing cycles (s) from the breath segmentation of the preprocessed recording, as the
+    analysis finds them (silent lead-in and tail left out)."""
     from stethoscan.audio.analysis.preprocessing import preprocess
+    from stethoscan.audio.analysis.quiet_edges import segment_sounding_breaths, sounding_span_s
 
     pre = preprocess(mono, rate_hz, "breath")
-    return list(segment_breathing(pre.samples, pre.rate_hz).cycles)
+    seg, _quiet = segment_sounding_breaths(pre.samples, pre.rate_hz, sounding_span_s(mono, rate_hz))
+    return list(seg.cycles)
 
 
 def fixed_windows(duration_s: float, segment_s: float) -> list[tuple[float, float]]:
@@ -170,8 +172,11 @@ def predict_cycles(clip: AudioClip, segments=None, task=None, model: Any = None,
 
     ``maps``, when a dict, receives each abnormal cycle's folded saliency map by cycle index.
     """
+    from stethoscan.audio.analysis.pipeline import require_audible
+
     model = _load(model)
     input_warnings(clip, model)  # too short or too coarse a recording is refused, as by predict
+    require_audible(clip.mono())  # a muted input's noise holds no breaths, crackles or wheezes
     spec = PatchSpec.from_manifest(model.manifest.input.audio)
     labels = list(model.manifest.labels)
     mono = clip.mono()
