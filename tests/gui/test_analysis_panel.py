@@ -201,6 +201,9 @@ def test_model_results_show_probabilities_evidence_and_notices(qtbot):
     view.set_results([], "The respiratory sound model is not installed in this build.")
     assert "synthetic" not in view.notice.text() and "not installed" in view.summary.text()
     assert "unlike" not in view.notice.text()
+    assert view.table.horizontalHeaderItem(0).text() == "Cycle (s)"
+    view.set_results([{**rows[0], "segmentation": "fixed windows"}], "")  # no cycles were found
+    assert view.table.horizontalHeaderItem(0).text() == "Window (s)"
 
 
 def test_features_tab_says_when_the_analysis_found_no_segments(qtbot):

@@ -149,8 +149,8 @@ def summary_text(prediction) -> str:
     for label, p, text in zip(prediction.labels, prediction.probabilities,
                               prediction.descriptions, strict=True):  # fmt: skip
         bar = "#" * int(round(p * 30))
-        lines.append(f"  {label:<{width}} {p * 100:5.1f}% {bar:<30} {text}")
-    lines.append(f"Top: {prediction.top_label} ({prediction.top_probability:.0%})")
+        lines.append(f"  {label:<{width}} {_percent(p):>6} {bar:<30} {text}")
+    lines.append(f"Top: {prediction.top_label} ({_percent(prediction.top_probability)})")
     if prediction.synthetic_training_data:
         lines.append("This model was trained on synthetic data.")
     for warning in prediction.warnings:
@@ -191,3 +191,12 @@ def write_outputs(prediction, out: Path) -> list[Path]:
         save_saliency_png(prediction, out / "saliency.png")
         written += [out / "saliency.npy", out / "saliency.png"]
     return written
+
+
+def _percent(p: float) -> str:
+    """One decimal, never "100.0%" or "0.0%": a model is not certain."""
+    if p >= 0.9995:
+        return ">99.9%"
+    if p < 0.0005:
+        return "<0.1%"
+    return f"{p * 100:.1f}%"

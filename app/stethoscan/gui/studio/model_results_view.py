@@ -111,6 +111,8 @@ class ModelResultsView(QWidget):
         ``warning``: the recording is unlike the model's training sounds (shown in the notice)."""
         rows = [as_row(r) for r in results]
         self._rows = rows
+        windows = bool(rows) and rows[0].get("segmentation") == "fixed windows"
+        self.table.setHorizontalHeaderLabels(("Window (s)",) + COLUMNS[1:] if windows else COLUMNS)
         self.details.setText("Select a cycle to see all its probabilities and the evidence." if rows else "")
         self.notice.setText(notice_text(rows, warning))
         self.summary.setText(status if not rows else summary or _summary(rows))
