@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
 from stethoscan.core.errors import StethoscanError
 from stethoscan.gui.models.evaluation_view import EvaluationView, package_sections
 
+PREFERRED_SIZE_PX = (1080, 720)
 SPLITS = (("all recordings", "all"), ("official test split", "test"), ("official train split", "train"))
 OWN_FIGURES = "Model's own figures…"
 
@@ -54,15 +56,25 @@ def _evaluate(model: str, out: Path, data: Path, split: str, task: Any = None) -
     return evaluate_model(model, out, data_path=data, split=split, task=task)
 
 
+def fitted_size(screen: Any) -> tuple[int, int]:
+    """PREFERRED_SIZE_PX, smaller on a screen with less room (a 1366 x 768 laptop with a
+    taskbar), leaving space for the window frame."""
+    width, height = PREFERRED_SIZE_PX
+    if screen is None:
+        return width, height
+    room = screen.availableGeometry()
+    return min(width, room.width() - 16), min(height, room.height() - 48)
+
+
 class EvaluationDialog(QDialog):
     def __init__(self, context: Any, model_name: str | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("evaluationDialog")
         self.setWindowTitle("Evaluate a model on labelled data")
-        self.resize(1080, 720)
         self.context = context
         self.job: Any = None
         self.out_dir: Path | None = None
+        self.data_shown: str | None = None
         self.entries = evaluable_packages()
         self.model_combo = QComboBox()
         for entry in self.entries:
@@ -102,6 +114,7 @@ class EvaluationDialog(QDialog):
         self._lay_out(browse)
         self._on_model()
         self._set_running(False)
+        self.resize(*fitted_size(self.screen()))
 
     def _lay_out(self, browse: QPushButton) -> None:
         top = QHBoxLayout()
@@ -124,7 +137,10 @@ class EvaluationDialog(QDialog):
             layout.addLayout(row)
         for widget in (self.progress, self.status, self.error):
             layout.addWidget(widget)
-        layout.addWidget(self.view, 1)
+        self.scroll = QScrollArea()  # a long title or a low screen scrolls, nothing is squeezed
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setWidget(self.view)
+        layout.addWidget(self.scroll, 1)
 
     def _entry(self) -> Any:
         index = self.model_combo.currentIndex()
@@ -155,12 +171,14 @@ class EvaluationDialog(QDialog):
             return None
         text = self.data_edit.text().strip()
         if not text or not Path(text).is_dir():
+            self.status.clear()  # a refusal, not the previous run's "Done"
             self.error.setText("Choose the folder of labelled data first (Browse…)." if not text
                                else f"The folder {text} does not exist.")  # fmt: skip
             return None
         self.error.clear()
         self.out_dir = output_folder(entry.name)
         split = self.split_combo.currentData()
+        self.data_shown = f"{text} ({self.split_combo.currentText()})" if self.split_combo.isEnabled() else text
         self.job = self.context.workers.submit(f"Evaluating {entry.name}", _evaluate, entry.name,
                                                self.out_dir, Path(text), split, pool="inference")  # fmt: skip
         self.job.progress.connect(self._on_progress)
@@ -189,7 +207,7 @@ class EvaluationDialog(QDialog):
 
     def _on_finished(self, _report: dict) -> None:
         self._set_running(False)
-        self.open_results(self.out_dir)
+        self.open_results(self.out_dir, self.data_shown)
         self.status.setText(f"Done. The figures and plots are saved in {self.out_dir}.")
 
     def _on_failed(self, exc: BaseException) -> None:
@@ -204,14 +222,15 @@ class EvaluationDialog(QDialog):
         self.status.setText("Cancelled: no evaluation was written.")
 
     # -- showing -------------------------------------------------------------------------------
-    def open_results(self, folder: Path | str | None = None) -> bool:
-        """Show an evaluation folder (asks for one when not given); False when it is not one."""
+    def open_results(self, folder: Path | str | None = None, data: str | None = None) -> bool:
+        """Show an evaluation folder (asks for one when not given); False when it is not one.
+        ``data`` names what it ran on when its metrics.json does not."""
         if folder is None:
             folder = QFileDialog.getExistingDirectory(self, "An evaluation folder (with metrics.json)")
             if not folder:
                 return False
         try:
-            self.view.show_folder(Path(folder))
+            self.view.show_folder(Path(folder), data)
         except StethoscanError as exc:
             self.error.setText(str(exc))
             return False

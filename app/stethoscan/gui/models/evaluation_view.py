@@ -66,9 +66,16 @@ def headline_items(report: dict[str, Any]) -> list[tuple[str, str]]:
                   ("ICBHI score", _number(icbhi.get("score")))]  # fmt: skip
     for name, figures in (report.get("detection") or {}).items():
         auc = figures.get("auc") if isinstance(figures, dict) else None
-        items.append((f"{name.capitalize()} AUC", _number(auc) if auc is not None else
-                      f"n/a ({figures.get('positives', 0)} {name} cases)"))  # fmt: skip
+        # not the per-class AUC of the table: a cycle with both sounds counts as a positive too
+        items.append((f"{name.capitalize()} detection AUC ({name} or both)", _number(auc) if auc is not None
+                      else f"n/a ({figures.get('positives', 0)} {name} cases)"))  # fmt: skip
     return items
+
+
+def data_of(report: dict[str, Any]) -> str:
+    """What the evaluation ran on, as its report says (some evaluators do not say)."""
+    data = report.get("data") or ("synthetic data" if report.get("synthetic") else "")
+    return str(data) if data else "data not named in metrics.json"
 
 
 class EvaluationView(QWidget):
@@ -85,7 +92,7 @@ class EvaluationView(QWidget):
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setMaximumHeight(170)
+        self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.plots = [QLabel() for _ in PLOTS]
         plots = QHBoxLayout()
         for label in self.plots:
@@ -100,16 +107,17 @@ class EvaluationView(QWidget):
         layout.addLayout(plots, 1)
         layout.addWidget(self.left_out)
 
-    def show_folder(self, folder: Path) -> dict[str, Any]:
-        """Show an evaluation folder; returns its report (ValidationError when it is none)."""
+    def show_folder(self, folder: Path, data: str | None = None) -> dict[str, Any]:
+        """Show an evaluation folder; returns its report (ValidationError when it is none).
+        ``data`` names what it ran on when the report does not (the dialog's own runs)."""
         folder = Path(folder)
         report = read_evaluation(folder)
         model = report.get("model")
         name = f"{model.get('name')} {model.get('version', '')}" if isinstance(model, dict) else \
             f"{model or 'model'} {report.get('version', '')}"
-        data = report.get("data") or ("synthetic data" if report.get("synthetic") else "")
+        data = report.get("data") or data or data_of(report)
         self.show_report(report, {p: folder / p for p in PLOTS},
-                         f"{name.strip()} on {data or folder.name} · {folder}")  # fmt: skip
+                         f"{name.strip()} on {data} · {folder}")  # fmt: skip
         return report
 
     def show_report(self, report: dict[str, Any], plots: dict[str, Path], title: str) -> None:
@@ -131,6 +139,7 @@ class EvaluationView(QWidget):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(row, col, item)
         self.table.resizeColumnsToContents()
+        self._fit_table_to_rows()
         for label, name in zip(self.plots, PLOTS, strict=True):
             pixmap = QPixmap(str(plots.get(name, ""))) if plots.get(name) else QPixmap()
             if pixmap.isNull():
@@ -142,6 +151,14 @@ class EvaluationView(QWidget):
         self.left_out.setText(f"Left out ({len(skipped)}): " + "; ".join(map(str, skipped[:3]))
                               + (" …" if len(skipped) > 3 else "") if skipped else "")  # fmt: skip
         self.left_out.setToolTip("\n".join(map(str, skipped)))
+
+
+    def _fit_table_to_rows(self) -> None:
+        """Every class row visible, whatever the window's height (the dialog scrolls instead)."""
+        table = self.table
+        rows = sum(table.rowHeight(r) for r in range(table.rowCount()))
+        header = table.horizontalHeader()
+        table.setFixedHeight(max(header.height(), header.sizeHint().height()) + rows + 2 * table.frameWidth() + 2)
 
 
 def package_sections(package_dir: Path) -> dict[str, tuple[dict[str, Any], dict[str, Path]]]:
