@@ -248,3 +248,38 @@ def test_real_voice_recordings_open(shared_data):
         assert 0.1 < clip.duration_s < 2.0
         assert np.isfinite(clip.samples).all()
         assert -60.0 < audio_info(path)["rms_dbfs"] < -6.0
+
+
+def test_a_wav_cut_short_is_read_and_says_how_much_is_missing(tmp_path, capsys):
+    """An interrupted copy: the header announces 4 s, the file holds 1.5 s. The part present is
+    read and every reader (read_audio, audio info, analyze, import) says what is missing."""
+    import json
+
+    import soundfile as sf
+
+    from stethoscan.audio.analysis.pipeline import analyze_recording
+    from stethoscan.audio.audio_files import audio_info, declared_wav_frames, read_audio
+    from stethoscan.cli import main
+
+    rng = np.random.default_rng(1)
+    whole = tmp_path / "whole.wav"
+    sf.write(whole, (0.1 * rng.standard_normal((16000, 2))).astype(np.float32), 4000, subtype="PCM_24")
+    data = whole.read_bytes()
+    header = len(data) - 16000 * 2 * 3
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(data[: header + 6000 * 2 * 3])
+    assert declared_wav_frames(whole) == declared_wav_frames(cut) == 16000
+    assert read_audio(whole).warnings == [] and audio_info(whole)["warnings"] == []
+    clip = read_audio(cut)
+    assert clip.frames == 6000
+    assert clip.warnings == ["The file cut.wav is cut short: its header announces 4.0 s but only 1.5 s "
+                             "are in it (an interrupted copy or download?). The 1.5 s present are "
+                             "used; copy the file again to get the rest."]  # fmt: skip
+    assert audio_info(cut)["warnings"] == clip.warnings
+    assert main(["audio", "info", str(cut)]) == 0
+    assert "Warning: The file cut.wav is cut short" in capsys.readouterr().out
+    assert clip.warnings[0] in analyze_recording(clip, "breath").notes
+    assert main(["analyze", str(cut), "--task", "breath", "--json"]) == 0
+    assert clip.warnings[0] in json.loads(capsys.readouterr().out)["notes"]
+    part = read_audio(cut, start_s=0.5, duration_s=0.5)  # a part asked for: nothing to say
+    assert part.warnings == []

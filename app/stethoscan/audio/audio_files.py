@@ -133,12 +133,49 @@ def read_audio(
             format=handle.format,
             subtype=handle.subtype,
         )
+    if start == 0 and duration_s is None:
+        clip.warnings += cut_short_warnings(Path(path), clip.format, clip.frames, clip.rate_hz)
     if clip.frames == 0 and duration_s is None:
         raise AudioFileError(
             f"The audio file {Path(path).name} contains no sound (0 s long). Choose another file "
             "or record the take again."
         )
     return clip
+
+
+def declared_wav_frames(path: Path) -> int | None:
+    """Frames the WAV header announces: the ``data`` chunk's size over the ``fmt`` chunk's block
+    alignment (None: not a RIFF WAV, an RF64 or streaming header without a size, or unreadable)."""
+    import struct
+
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(1 << 16)
+    except OSError:
+        return None
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return None
+    offset, block_align = 12, 0
+    while offset + 8 <= len(head):
+        chunk, size = head[offset : offset + 4], struct.unpack("<I", head[offset + 4 : offset + 8])[0]
+        if chunk == b"fmt " and offset + 22 <= len(head):
+            block_align = struct.unpack("<H", head[offset + 20 : offset + 22])[0]
+        if chunk == b"data":
+            return None if size in (0, 0xFFFFFFFF) or block_align <= 0 else size // block_align
+        offset += 8 + size + (size & 1)
+    return None
+
+
+def cut_short_warnings(path: Path, fmt: str, frames: int, rate_hz: int) -> list[str]:
+    """A sentence when a WAV file holds fewer samples than its header announces (an interrupted
+    copy or download): the part present is used, and the user is told how much is missing."""
+    declared = declared_wav_frames(path) if fmt == "WAV" else None
+    if declared is None or declared <= frames + 1 or rate_hz <= 0:
+        return []
+    present = frames / rate_hz
+    return [f"The file {path.name} is cut short: its header announces {declared / rate_hz:.1f} s "
+            f"but only {present:.1f} s are in it (an interrupted copy or download?). The "
+            f"{present:.1f} s present are used; copy the file again to get the rest."]  # fmt: skip
 
 
 def _finite(samples: np.ndarray) -> np.ndarray:
@@ -153,7 +190,7 @@ def audio_info(path: str | os.PathLike[str]) -> dict[str, object]:
 
     The file is read in blocks, so any length works. Keys: ``file``, ``duration_s``, ``rate_hz``,
     ``channels``, ``frames``, ``format``, ``subtype``, ``peak_dbfs``, ``rms_dbfs``,
-    ``clipped_samples``, ``clipped_fraction``, ``snr_db``.
+    ``clipped_samples``, ``clipped_fraction``, ``snr_db``, ``warnings`` (e.g. a cut-short file).
     """
     import soundfile as sf
 
@@ -194,6 +231,7 @@ def audio_info(path: str | os.PathLike[str]) -> dict[str, object]:
         "clipped_samples": clipped,
         "clipped_fraction": clipped / samples_total,
         "snr_db": round(snr_from_frame_powers(np.concatenate(powers)), 2),
+        "warnings": cut_short_warnings(Path(path), fmt, total, rate),
     }
 
 

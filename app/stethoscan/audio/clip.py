@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -14,6 +14,7 @@ class AudioClip:
     source: str = ""  # file path or device description (never a patient identifier)
     format: str = ""  # e.g. "WAV", "FLAC"
     subtype: str = ""  # e.g. "PCM_16", "FLOAT"
+    warnings: list[str] = field(default_factory=list)  # what the reader noticed (e.g. a cut-short file)
 
     @property
     def channels(self) -> int:

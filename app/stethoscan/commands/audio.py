@@ -90,6 +90,8 @@ def _print_info(row: dict[str, object]) -> None:
         f"RMS {row['rms_dbfs']:.1f} dBFS, clipped {row['clipped_samples']} samples "
         f"({100 * float(row['clipped_fraction']):.3f}%), {_snr_text(row)}"
     )
+    for warning in row.get("warnings") or []:  # type: ignore[union-attr]
+        print(f"  Warning: {warning}")
 
 
 def _snr_text(row: dict[str, object]) -> str:

@@ -102,6 +102,7 @@ def analyze_recording(clip: AudioClip, task_kind: str, task=None,
         raise AudioError("The recording is silent or empty: check the microphone and record again.")
     require_audible(mono)
     result = AnalysisResult(task_kind, clip.duration_s, int(clip.rate_hz))
+    result.notes.extend(getattr(clip, "warnings", []) or [])  # e.g. a file cut short
     _progress(task, 0.05, "Preprocessing")
     pre = preprocess(mono, clip.rate_hz, task_kind, denoise=task_kind != "cough")
     result.preprocessed = pre

@@ -47,6 +47,8 @@ def import_audio_file(store: PatientStore, session_id: int, source: str | Path, 
     info = audio_info(target)
     quality = {k: info[k] for k in ("peak_dbfs", "rms_dbfs", "clipped_fraction", "snr_db")}
     quality["original_format"] = f"{clip.format} {clip.subtype}".strip()
+    if clip.warnings:
+        quality["import_warnings"] = list(clip.warnings)  # the copy is whole: keep what was missing
     recording_id = store.add_recording(
         session_id, str(target), clip.rate_hz, task="free", take=take, device="imported file",
         channels=clip.channels, duration_s=clip.duration_s, status="imported", quality=quality,

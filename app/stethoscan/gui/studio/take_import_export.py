@@ -40,9 +40,13 @@ class TakeImportExport:
         return self.io_job
 
     def _on_imported(self, recording_id: int) -> None:
+        recording = self.context.store.get_recording(recording_id)
         self.context.recordings_changed.emit()
-        self.context.select_recording(self.context.store.get_recording(recording_id))
+        self.context.select_recording(recording)
         self.context.status_message.emit("Audio file imported as a take of this session")
+        warnings = (getattr(recording, "quality", None) or {}).get("import_warnings") or []
+        if warnings:
+            self.show_message(" ".join(warnings))
 
     def choose_export(self, fmt: str) -> None:
         if self.take is None:

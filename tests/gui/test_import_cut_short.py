@@ -1,0 +1,27 @@
+"""Importing a WAV cut short (an interrupted copy): the take is imported and the clinician is told
+how much of the recording is missing; the warning is kept with the take's quality record."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+
+@pytest.fixture
+def context(make_context):
+    return make_context("CUT-TEST", "Cut test")
+
+
+def test_importing_a_cut_short_wav_says_what_is_missing(review_view, context, qtbot, tmp_path):
+    whole = tmp_path / "whole.wav"
+    sf.write(whole, (0.1 * np.random.default_rng(2).standard_normal(16000)).astype(np.float32), 4000)
+    data = whole.read_bytes()
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(data[: len(data) - 10000 * 2])  # 6000 of 16000 frames left
+    review_view.import_file(cut)
+    qtbot.waitUntil(lambda: review_view.take is not None, timeout=20000)
+    assert review_view.take.clip.duration_s == pytest.approx(1.5)
+    assert "cut.wav is cut short" in review_view.message.text() and "4.0 s" in review_view.message.text()
+    recording = context.store.get_recording(review_view.recording.id)
+    assert "cut short" in recording.quality["import_warnings"][0]
