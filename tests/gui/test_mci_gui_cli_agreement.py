@@ -180,3 +180,21 @@ def test_a_birth_date_gives_the_cli_the_age_the_gui_derives(brain, store, capsys
     assert "needs dated visits" in capsys.readouterr().err
     assert cli_main(["predict", "--model", MODEL, "-", "--visits", str(csv), "--birth-date", "2024-01-01"]) == 1
     assert "after the last visit" in capsys.readouterr().err
+
+
+def test_the_birth_date_gives_the_age_at_the_last_visit_with_scores(capsys, tmp_path):
+    """The model takes the age of the last visit with MMSE or MoCA: an age recorded at an earlier
+    visit does not stop the birth date from giving it, and a later visit without scores (a CDR
+    only) is not the one whose age counts."""
+    from stethoscan.records.visit_dates import age_on
+
+    csv = tmp_path / "visits.csv"
+    csv.write_text("visit_date,mmse,moca,age_years\n2021-03-01,28,25,74.0\n2022-03-03,26,22,\n"
+                   "2023-03-02,24,19,\n2026-01-10,,,\n", encoding="utf-8")  # fmt: skip
+    expected = age_on("1947-03-15", "2023-03-02")
+    by_birth = cli_prediction(capsys, "-", "--visits", csv, "--birth-date", "1947-03-15")
+    by_age = cli_prediction(capsys, "-", "--visits", csv, "--age-years", expected)
+    assert "age" in by_birth["details"]["history_inputs"]
+    assert np.allclose(by_birth["probabilities"], by_age["probabilities"], atol=1e-9, rtol=0)
+    later = cli_prediction(capsys, "-", "--visits", csv, "--age-years", expected + 3)
+    assert not np.allclose(later["probabilities"], by_birth["probabilities"], atol=1e-6)  # age counts

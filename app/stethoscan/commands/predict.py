@@ -60,22 +60,29 @@ def _options(args: argparse.Namespace) -> dict:
 
 
 def age_from_birth_date(birth_date: str, visits: list[dict]) -> float | None:
-    """The age at the last dated visit, as the GUI derives it; None when a visit gives its own
-    age_years (that is used, as in the GUI). Raises ValidationError when it cannot be derived."""
+    """The age at the last dated visit with MMSE or MoCA (the visit whose age the model takes),
+    as the GUI derives it; None when that visit gives its own age_years (that is used) or no
+    visit has scores (no history is used). Raises ValidationError when it cannot be derived."""
     from stethoscan.core.errors import ValidationError
     from stethoscan.records.visit_dates import age_on, parse_date
 
     if parse_date(birth_date) is None:
         raise ValidationError(f"--birth-date {birth_date!r} is not a date: write it as YYYY-MM-DD.")
-    if any(v.get("age_years") is not None for v in visits):
+    scored = [v for v in visits if v.get("mmse") is not None or v.get("moca") is not None]
+    if not scored:
         return None
-    dates = [d for d in (parse_date(v.get("visit_date") or "") for v in visits) if d is not None]
-    if not dates:
+    dated = [(d, v) for d, v in ((parse_date(v.get("visit_date") or ""), v) for v in scored) if d is not None]
+    if not dated:
+        if scored[-1].get("age_years") is not None:
+            return None
         raise ValidationError("--birth-date needs dated visits (a visit_date column in --visits) to "
                               "know the age at the last visit; or give --age-years.")  # fmt: skip
-    age = age_on(birth_date, max(dates))
+    last_day, last = max(dated, key=lambda item: item[0])
+    if last.get("age_years") is not None:
+        return None
+    age = age_on(birth_date, last_day)
     if age is None:
-        raise ValidationError(f"The birth date {birth_date} is after the last visit ({max(dates)}).")
+        raise ValidationError(f"The birth date {birth_date} is after the last visit ({last_day}).")
     return age
 
 
