@@ -25,3 +25,25 @@ def test_importing_a_cut_short_wav_says_what_is_missing(review_view, context, qt
     assert "cut.wav is cut short" in review_view.message.text() and "4.0 s" in review_view.message.text()
     recording = context.store.get_recording(review_view.recording.id)
     assert "cut short" in recording.quality["import_warnings"][0]
+
+
+def test_a_near_silent_take_looks_near_silent(review_view, qtbot, tmp_path, request):
+    """A muted input's noise (-90 dBFS): the waveform stays a flat line on a +-50 dBFS axis and
+    the spectrogram is dark (its colour scale tops at -50 dB, not at the noise's own peak)."""
+    from stethoscan.gui.studio.review_spectrogram import QUIET_TOP_DB
+    from stethoscan.gui.studio.review_waveform import QUIET_PEAK
+
+    quiet = tmp_path / "muted.wav"
+    sf.write(quiet, (10 ** (-90 / 20) * np.random.default_rng(3).standard_normal(40000)).astype(np.float32),
+             4000, subtype="FLOAT")  # fmt: skip
+    review_view.import_file(quiet)
+    qtbot.waitUntil(lambda: review_view.take is not None, timeout=20000)
+    qtbot.waitUntil(lambda: review_view.spectrogram_job is not None and not review_view.spectrogram_job.is_running,
+                    timeout=20000)  # fmt: skip
+    low, high = review_view.waveform.plot.viewRange()[1]
+    assert high >= QUIET_PEAK and low <= -QUIET_PEAK
+    bottom, top = review_view.spectrogram.colour_bar.levels()
+    assert top == QUIET_TOP_DB and float(np.max(review_view.spectrogram.spectrogram.db)) < top - 30
+    path = request.config.rootpath / "test-artifacts/screenshots/review_muted_take.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    assert review_view.grab().save(str(path))

@@ -18,6 +18,7 @@ from stethoscan.gui.studio.review_waveform import TimeViewBox
 
 COLOUR_MAPS = ("inferno", "viridis", "magma", "CET-L1")  # CET-L1: perceptual grey
 COLOUR_MAP_NAMES = {"inferno": "Inferno", "viridis": "Viridis", "magma": "Magma", "CET-L1": "Grey"}
+QUIET_TOP_DB = -50.0  # top of the colour scale at least this (dB re full scale)
 _NICE_HZ = (50, 100, 200, 300, 500, 1000, 2000, 3000, 5000, 8000, 10000, 15000, 20000, 30000, 40000)
 
 
@@ -141,7 +142,9 @@ class ReviewSpectrogram(QObject):
     def _apply_levels(self) -> None:
         if self.spectrogram is None:
             return
-        top = float(np.ceil(np.max(self.spectrogram.db)))
+        # The scale follows the take's loudest bin, but never starts below QUIET_TOP_DB: the
+        # converter noise of a muted input (-90 dBFS) is then dark, not painted as loud sound.
+        top = max(float(np.ceil(np.max(self.spectrogram.db))), QUIET_TOP_DB)
         self.colour_bar.setLevels((top - self.dynamic_range_db, top))
 
     def _apply_frequency_range(self) -> None:

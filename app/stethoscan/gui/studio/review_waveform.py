@@ -29,6 +29,8 @@ from stethoscan.gui.studio.review_plot_style import (
 )
 
 MIN_SPAN_SAMPLES = 32
+QUIET_PEAK = 10 ** (-50 / 20)  # the amplitude axis spans at least +-50 dBFS: a muted input's
+# noise (-90 dBFS) shows as the flat line it is, not blown up to fill the plot
 
 
 class TimeViewBox(pg.ViewBox):
@@ -131,10 +133,10 @@ class ReviewWaveform(QObject):
             self.overview_curve.setData([], [])
             return
         duration = levels.duration_s
-        peak = max(levels.peak, 1e-4) * 1.05
+        peak = max(levels.peak, QUIET_PEAK) * 1.05
         # The main plot scales to the typical level (isolated clicks may leave it; Ctrl+wheel
         # zooms the amplitude); the overview always shows the true peak.
-        typical = min(max(1.5 * levels.typical_peak, 1e-4), peak)
+        typical = min(max(1.5 * levels.typical_peak, QUIET_PEAK), peak)
         min_span = MIN_SPAN_SAMPLES / levels.rate_hz
         for plot in (self.plot, self.overview):
             plot.setLimits(xMin=0.0, xMax=duration, minXRange=min_span)
