@@ -35,7 +35,10 @@ def test_train_synthetic_then_evaluate(tmp_path, capsys):
     verify_package(package, deep=True, action="verify")  # hashes, safetensors, shapes
     assert "training_sound_statistics.json" in manifest.files  # the applicability reference, hashed
     assert "Applicability check" in card
-    assert "Package written to" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "Package written to" in printed
+    tested = manifest.evaluation["training"]["cycles_test"]
+    assert tested < 30 and f"Note: only {tested} held-out cycles were tested" in printed
 
     out = tmp_path / "eval"
     assert main(["evaluate", "--model", str(package), "--synthetic", "24", "--out", str(out),

@@ -14,6 +14,8 @@ import json
 from pathlib import Path
 
 
+FEW_TEST_CYCLES = 30  # fewer held-out cycles than this: figures are anecdotal
+
 def register(train_subparsers: argparse._SubParsersAction) -> None:
     parser = train_subparsers.add_parser(
         "respiratory",
@@ -83,3 +85,7 @@ def _print_summary(result: dict) -> None:
         shown = ", ".join(f"{k} {figures[k]:.3f}" for k in keys if figures.get(k) is not None)
         print(f"  {name}: {shown}")
     print(f"  saliency methods validated: {', '.join(result['saliency']) or 'none'}")
+    tested = result["training"].get("cycles_test", 0)
+    if tested < FEW_TEST_CYCLES:
+        print(f"Note: only {tested} held-out cycles were tested, so the figures above are anecdotal; "
+              f"train on more data (at least {FEW_TEST_CYCLES} test cycles) before comparing models.")
