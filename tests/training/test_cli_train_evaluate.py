@@ -66,6 +66,9 @@ def test_same_seed_same_weights(tmp_path):
 
 
 def test_bad_arguments_are_refused_with_a_message(tmp_path, capsys):
+    assert main(["train", "respiratory", "--synthetic", "40", "--eval-data", str(tmp_path / "typo"),
+                 "--out", str(tmp_path / "x")]) == 1  # fmt: skip
+    assert "typo does not exist: check the path" in capsys.readouterr().err  # before any training
     assert main(["train", "respiratory", "--synthetic", "5", "--out", str(tmp_path / "x")]) == 1
     assert "at least 30" in capsys.readouterr().err
     assert main(["evaluate", "--model", "no-such-model", "--synthetic", "5", "--out", str(tmp_path)]) == 1

@@ -54,6 +54,8 @@ def _run(args: argparse.Namespace) -> int:
         raise ValidationError("--synthetic needs at least 30 cycles to train, validate and test.")
     if args.epochs < 1:
         raise ValidationError("--epochs must be at least 1.")
+    if args.eval_data is not None and not args.eval_data.exists():
+        raise ValidationError(f"--eval-data {args.eval_data} does not exist: check the path.")
     if args.eval_data is not None and not args.eval_data.is_dir():
         raise ValidationError(f"--eval-data {args.eval_data} is not a folder of labelled recordings.")
     options = TrainOptions(out_dir=args.out, data_path=args.data, synthetic=args.synthetic,
