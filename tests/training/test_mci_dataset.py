@@ -82,3 +82,20 @@ def test_folder_data_set_reads_csv_and_nifti(tmp_path):
 def test_missing_csv_is_a_clear_error(tmp_path):
     with pytest.raises(TrainingDataError, match="labels.csv"):
         mci_dataset.folder_dataset(tmp_path)
+
+
+def test_a_spreadsheet_csv_with_semicolons_and_decimal_commas_is_read(tmp_path):
+    """European spreadsheets write ';' between columns, ',' in numbers, capitalised names and a
+    byte-order mark: the same table as with commas."""
+    plain = tmp_path / "plain.csv"
+    plain.write_text("subject_id,label,age_years,sex,education_years,visit_years,mmse,moca\n"
+                     "s1,MCI,72.5,F,12,0,26,21\ns1,MCI,73.5,F,12,1,25,20\n", encoding="utf-8")  # fmt: skip
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text("Subject_ID;Label;Age_Years;Sex;Education_Years;Visit_Years;MMSE;MoCA\n"
+                     "s1;MCI;72,5;F;12;0;26;21\ns1;MCI;73,5;F;12;1;25;20\n", encoding="utf-8-sig")  # fmt: skip
+    assert mci_dataset.read_label_table(sheet) == mci_dataset.read_label_table(plain)
+    assert mci_dataset.read_label_table(sheet)["s1"]["visits"][1]["age_years"] == "73.5"
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("patient,label\np1,CN\n", encoding="utf-8")
+    with pytest.raises(TrainingDataError, match=r"subject_id column \(it has: patient, label\)"):
+        mci_dataset.read_label_table(wrong)

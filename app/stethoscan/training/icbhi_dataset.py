@@ -156,7 +156,7 @@ def find_label_csv(folder: Path) -> Path | None:
     return None
 
 
-def _csv_delimiter(header_line: str) -> str:
+def csv_delimiter(header_line: str) -> str:
     """Comma, or the semicolon or tab that spreadsheet programs write in some locales."""
     if "," in header_line:
         return ","
@@ -167,7 +167,7 @@ def _csv_header(path: Path) -> list[str]:
     """Column names, lower case, without the byte-order mark a spreadsheet program may write."""
     with path.open(newline="", encoding="utf-8-sig") as handle:
         line = handle.readline()
-    row = next(csv.reader([line], delimiter=_csv_delimiter(line)), [])
+    row = next(csv.reader([line], delimiter=csv_delimiter(line)), [])
     return [name.strip().lower() for name in row]
 
 
@@ -193,7 +193,7 @@ def read_label_csv(path: Path) -> list[AnnotatedRecording]:
     path = Path(path)
     by_file: dict[str, AnnotatedRecording] = {}
     with path.open(newline="", encoding="utf-8-sig") as handle:
-        delimiter = _csv_delimiter(handle.readline())
+        delimiter = csv_delimiter(handle.readline())
         handle.seek(0)
         reader = csv.DictReader(handle, delimiter=delimiter)
         reader.fieldnames = [name.strip().lower() for name in reader.fieldnames or []]

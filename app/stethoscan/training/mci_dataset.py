@@ -168,16 +168,27 @@ def parse_label(value: str) -> int:
     return _LABEL_ALIASES[key]
 
 
+_NUMERIC_COLUMNS = ("age_years", "education_years", "visit_years", "mmse", "moca")
+
+
 def read_label_table(csv_path: Path) -> dict[str, dict]:
     """Group the CSV rows by subject: {subject_id: {label, image, patient, visits}}."""
     if not csv_path.is_file():
         raise TrainingDataError(f"{csv_path} is missing; the data folder needs a labels.csv.")
+    from stethoscan.training.icbhi_dataset import csv_delimiter
+
     subjects: dict[str, dict] = {}
     with csv_path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        if not reader.fieldnames or "subject_id" not in reader.fieldnames:
-            raise TrainingDataError(f"{csv_path.name} needs a header with a subject_id column.")
-        for row in reader:
+        delimiter = csv_delimiter(handle.readline())  # spreadsheets may write ; and decimal commas
+        handle.seek(0)
+        reader = csv.DictReader(handle, delimiter=delimiter)
+        reader.fieldnames = [name.strip().lower() for name in reader.fieldnames or []]
+        if "subject_id" not in reader.fieldnames:
+            raise TrainingDataError(f"{csv_path.name} needs a header with a subject_id column "
+                                    f"(it has: {', '.join(reader.fieldnames) or 'none'}).")  # fmt: skip
+        for raw in reader:
+            row = {k: (v.replace(",", ".") if delimiter != "," and k in _NUMERIC_COLUMNS and v else v)
+                   for k, v in raw.items()}  # fmt: skip
             sid = (row.get("subject_id") or "").strip()
             if not sid:
                 continue
