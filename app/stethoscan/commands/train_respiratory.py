@@ -13,7 +13,6 @@ import argparse
 import json
 from pathlib import Path
 
-
 FEW_TEST_CYCLES = 30  # fewer held-out cycles than this: figures are anecdotal
 
 def register(train_subparsers: argparse._SubParsersAction) -> None:
