@@ -15,6 +15,7 @@ from pathlib import Path
 
 FEW_TEST_CYCLES = 30  # fewer held-out cycles than this: figures are anecdotal
 
+
 def register(train_subparsers: argparse._SubParsersAction) -> None:
     parser = train_subparsers.add_parser(
         "respiratory",
