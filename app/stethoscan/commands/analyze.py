@@ -40,7 +40,8 @@ def _model_results(clip, result) -> list[dict]:
     try:
         predictions = module.predict_cycles(clip, result.segments, None)
     except InputMismatchError as exc:  # e.g. shorter than a breath: the analysis still stands
-        result.notes.append(f"The respiratory model was not run: {exc}")
+        reason = str(exc)
+        result.notes.append(f"The respiratory model was not run: {reason[:1].lower()}{reason[1:]}")
         return []
     predictions = list(predictions or [])
     if predictions and hasattr(module, "recording_applicability"):

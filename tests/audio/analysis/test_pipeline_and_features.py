@@ -140,7 +140,8 @@ def test_analyze_does_not_run_the_model_on_less_than_a_breath(tmp_path, capsys):
     assert main(["analyze", str(wav), "--task", "breath", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["model_results"] == []
-    assert any("model was not run" in note and "at least" in note for note in result["notes"])
+    assert any("model was not run: the recording lasts" in note and "at least" in note
+               for note in result["notes"])  # one sentence: no capital after the colon
 
 
 @pytest.mark.real_data
