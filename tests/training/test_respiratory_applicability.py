@@ -35,10 +35,10 @@ def test_reference_holds_the_training_range_and_a_recording_outside_it_is_named(
     # ... a recording full of clicks (2.5 /s) does, with its value, the range and the unit.
     odd = check_recording(_rows([2.4, 2.5, 2.7]), reference)
     assert [o["key"] for o in odd.outside] == ["transients_per_s"]
-    assert "2.5/s (training cycles: 0.0-1.0/s)" in odd.warning
+    assert "2.5/s (98 % of training cycles: 0.0 to 1.0/s)" in odd.warning
     assert "median of its 3 cycles" in odd.warning and "listen to the cycles yourself" in odd.warning
     loud_heart = check_recording(_rows([0.5] * 4, swing_low=23.0), reference)
-    assert "level swing below 150 Hz (heart sounds) 23.0 dB (training cycles: 12.0-12.0 dB)" in loud_heart.warning
+    assert "level swing below 150 Hz (heart sounds) 23.0 dB (98 % of training cycles: 12.0 to 12.0 dB)" in loud_heart.warning
 
 
 def test_without_a_reference_or_cycles_nothing_is_claimed():
@@ -99,3 +99,45 @@ def test_a_real_recording_with_loud_heart_sounds_is_flagged(bundled, shared_data
     check = prediction.details["applicability"]
     assert check["checked"] and "spread_db_below_150" in [o["key"] for o in check["outside"]]
     assert any("unlike the model's training data" in w and "heart sounds" in w for w in prediction.warnings)
+
+
+def test_a_range_below_zero_reads_unambiguously_and_windows_are_not_called_cycles():
+    rows = [{**r, "low_minus_high_db": v} for r, v in zip(_rows([0.5] * 3), (-9.0, -8.0, -7.0), strict=True)]
+    reference = reference_from_cycles(rows)
+    check = check_recording([{**r, "low_minus_high_db": 4.0} for r in _rows([0.5] * 2)], reference, "windows")
+    assert "4.0 dB (98 % of training cycles: -9.0 to -7.0 dB)" in check.warning
+    assert "median of its 2 windows" in check.warning
+
+
+def test_a_band_at_the_spectrograms_floor_is_named_even_when_the_statistics_are_in_range():
+    from stethoscan.training.respiratory_applicability import floor_shares
+
+    reference = reference_from_cycles(_rows(np.linspace(0.0, 1.0, 101)))
+    centres = np.array([100.0, 300.0, 800.0, 1500.0])
+    loud, quiet = np.full((4, 50), -40.0), np.full((4, 50), -40.0)
+    quiet[2:, :20] = -100.0  # 40 % of the band above 500 Hz at the floor
+    shares = floor_shares([loud, quiet], centres)
+    assert shares == {"below 150 Hz": 0.0, "at 150-500 Hz": 0.0, "above 500 Hz": pytest.approx(0.2)}
+    check = check_recording(_rows([0.5] * 2), reference, quiet=shares)
+    assert [o["key"] for o in check.outside] == ["floor_share"]
+    assert "so quiet above 500 Hz that 20% of it lies at the floor of the model's spectrogram" in check.warning
+    assert check_recording(_rows([0.5] * 2), reference, quiet=floor_shares([loud], centres)).warning is None
+
+
+@pytest.mark.real_data
+def test_a_real_recording_turned_down_is_flagged_as_too_quiet(bundled, shared_data):
+    """103 passes at its own level; turned down by 30 dB its statistics still fall in range
+    (the spectrogram's floor squeezes them) but half its band above 500 Hz is at the floor."""
+    from stethoscan.audio.audio_files import read_audio
+    from stethoscan.workflows.respiratory_prediction import (
+        automatic_cycles,
+        recording_applicability,
+    )
+
+    clip = read_audio(shared_data / "icbhi-sample" / "103_2b2_Ar_mc_LittC2SE.wav")
+    cycles = [{"start_s": a, "end_s": b} for a, b in automatic_cycles(clip.mono(), clip.rate_hz)]
+    assert recording_applicability(clip, cycles, bundled).warning is None
+    quiet = AudioClip((clip.mono() * 10 ** (-30 / 20))[:, None].astype(np.float32), clip.rate_hz)
+    check = recording_applicability(quiet, cycles, bundled)
+    assert [o["band"] for o in check.outside if o["key"] == "floor_share"] == ["above 500 Hz"]
+    assert "so quiet above 500 Hz" in check.warning and "more recording gain may help" in check.warning

@@ -14,7 +14,15 @@ range is named in one sentence with its value, the training range and the unit. 
 single training cycles is wider than that of recordings' medians, so the check errs towards
 silence. It says "unlike the training data", not "wrong": a recording inside every range can
 still be misclassified. Packages without the file (older or third-party) are not checked, and
-the result says so. torch-free.
+the result says so.
+
+A recording can also be too quiet for the model's spectrogram: its log-mel power has a floor
+(``FLOOR_DB``), and where a band lies near it the statistics above are squeezed back into their
+range (103 turned down by 30 dB passed) while the model hears silence there. The synthetic
+training recordings never come near the floor (median band level about -39 dB); ICBHI 104 at its
+own level has a third of its band above 500 Hz there. So the share of each band's spectrogram
+within 10 dB of the floor (``floor_shares``) is checked too, against ``FLOOR_SHARE_LIMIT``.
+torch-free.
 """
 
 from __future__ import annotations
@@ -37,6 +45,24 @@ STATISTICS: dict[str, tuple[str, str, int]] = {
     "low_minus_high_db": ("low-frequency excess (level below 150 Hz minus that above 300 Hz: "
                           "stethoscope and chest-wall filtering)", "dB", 1),  # fmt: skip
 }
+
+
+FLOOR_DB = -100.0  # log_mel_db's floor (power 1e-10)
+NEAR_FLOOR_DB = FLOOR_DB + 10.0
+FLOOR_SHARE_LIMIT = 0.05  # 0 in the synthetic training recordings
+BANDS_HZ = {"below 150 Hz": (0.0, 150.0), "at 150-500 Hz": (150.0, 500.0), "above 500 Hz": (500.0, 1e9)}
+
+
+def floor_shares(log_mels: list[np.ndarray], centres_hz: np.ndarray) -> dict[str, float]:
+    """Share (0-1) of each band's spectrogram bins within 10 dB of the floor, over the cycles'
+    log-mel spectrograms (dB, (n_mels, frames) each) with band centres ``centres_hz``."""
+    out = {}
+    for band, (low, high) in BANDS_HZ.items():
+        rows = (centres_hz >= low) & (centres_hz < high)
+        values = [m[rows].ravel() for m in log_mels if m.size and rows.any()]
+        if values:
+            out[band] = float(np.mean(np.concatenate(values) <= NEAR_FLOOR_DB))
+    return out
 
 
 def reference_from_cycles(rows: list[dict[str, float]]) -> dict[str, Any]:
@@ -89,12 +115,22 @@ def _phrase(item: dict[str, Any]) -> str:
     d = STATISTICS[item["key"]][2]
     unit = item["unit"]
     gap = "" if unit.startswith("/") else " "
-    return (f"{item['name']} {item['value']:.{d}f}{gap}{unit} (training cycles: "
-            f"{item['low']:.{d}f}-{item['high']:.{d}f}{gap}{unit})")  # fmt: skip
+    return (f"{item['name']} {item['value']:.{d}f}{gap}{unit} (98 % of training cycles: "
+            f"{item['low']:.{d}f} to {item['high']:.{d}f}{gap}{unit})")  # fmt: skip
 
 
-def check_recording(rows: list[dict[str, float]], reference: dict[str, Any] | None) -> Applicability:
-    """Compare the recording's cycles (statistics per cycle) with the training reference."""
+def _quiet_phrase(item: dict[str, Any]) -> str:
+    return (f"so quiet {item['band']} that {item['value']:.0%} of it lies at the floor of the "
+            "model's spectrogram, where the model hears silence (none of its training "
+            "recordings was that quiet; more recording gain may help)")  # fmt: skip
+
+
+def check_recording(rows: list[dict[str, float]], reference: dict[str, Any] | None,
+                    parts: str = "cycles", quiet: dict[str, float] | None = None) -> Applicability:  # fmt: skip
+    """Compare the recording's cycles (statistics per cycle) with the training reference.
+
+    ``parts`` names the parts ("cycles", or "windows" when no cycle was found); ``quiet`` is
+    the recording's ``floor_shares``."""
     if reference is None:
         return Applicability(False, len(rows), note="This model's package holds no reference "
                              "of its training sounds, so the recording could not be compared with them.")  # fmt: skip
@@ -113,9 +149,15 @@ def check_recording(rows: list[dict[str, float]], reference: dict[str, Any] | No
             name, unit, _ = STATISTICS[key]
             outside.append({"key": key, "name": name, "value": round(value, 3), "low": ref["low"],
                             "high": ref["high"], "unit": unit})  # fmt: skip
+    for band, share in (quiet or {}).items():
+        if share > FLOOR_SHARE_LIMIT:
+            outside.append({"key": "floor_share", "band": band, "value": round(share, 3), "low": 0.0,
+                            "name": f"share of the spectrogram {band} at its floor",
+                            "high": FLOOR_SHARE_LIMIT, "unit": "share of the band"})  # fmt: skip
     warning = None
     if outside:
+        phrases = [_quiet_phrase(o) if o["key"] == "floor_share" else _phrase(o) for o in outside]
         warning = (f"This recording is unlike the model's training data (median of its {len(rows)} "
-                   f"cycles): {'; '.join(_phrase(o) for o in outside)}. The model's calls on it may "
+                   f"{parts}): {'; '.join(phrases)}. The model's calls on it may "
                    "be wrong; listen to the cycles yourself.")  # fmt: skip
     return Applicability(True, len(rows), outside, warning)

@@ -239,7 +239,11 @@ def recording_applicability(clip: AudioClip, cycles: list[dict], model: Any = No
     ``cycles``: the rows of ``predict_cycles`` (their start_s/end_s). Returns an
     ``Applicability`` whose ``warning`` (or None) is shown beside the model's results.
     """
-    from stethoscan.training.respiratory_applicability import check_recording, read_reference
+    from stethoscan.training.respiratory_applicability import (
+        check_recording,
+        floor_shares,
+        read_reference,
+    )
     from stethoscan.training.respiratory_domain_gap import cycle_sound_statistics
 
     model = _load(model)
@@ -248,12 +252,15 @@ def recording_applicability(clip: AudioClip, cycles: list[dict], model: Any = No
         return check_recording([], None)
     spec = PatchSpec.from_manifest(model.manifest.input.audio)
     x = to_model_rate(clip.mono(), clip.rate_hz, spec)
-    rows = []
+    rows, mels = [], []
     for cycle in cycles:
         a, b = int(cycle["start_s"] * spec.rate_hz), int(cycle["end_s"] * spec.rate_hz)
         if b - a >= int(MIN_CHECK_S * spec.rate_hz):
             rows.append(cycle_sound_statistics(x[a:b], spec))
-    return check_recording(rows, reference)
+            mels.append(log_mel_db(x[a:b], spec))
+    windows = bool(cycles) and cycles[0].get("segmentation") == "fixed windows"
+    return check_recording(rows, reference, "windows" if windows else "cycles",
+                           floor_shares(mels, spec.mel_frequencies_hz()))  # fmt: skip
 
 
 MIN_CHECK_S = 0.2  # as the shortest training cycle
