@@ -78,3 +78,22 @@ def test_the_respiratory_workflow_gives_the_recordings_spectrogram_as_underlay(s
     assert prediction.underlay[:8].mean() > prediction.underlay[-8:].mean() + 6.0
     assert figure_panels(prediction)[0].underlay is prediction.underlay or np.array_equal(
         figure_panels(prediction)[0].underlay, prediction.underlay)
+
+
+def test_the_figure_names_its_method_and_has_a_colour_bar():
+    """A clinician reads "Integrated Gradients", not "ig", and what the colours mean."""
+    from stethoscan.commands.saliency_figure import saliency_figure
+
+    spectrogram = np.random.default_rng(2).random((32, 50)).astype(np.float32)
+    axes = {"times_s": list(np.arange(50) * 0.02), "frequencies_hz": list(np.linspace(50, 2000, 32))}
+    prediction = _prediction(spectrogram, "spectrogram", -40 + 30 * spectrogram, axes)
+    prediction.saliency_method = "ig"
+    figure = saliency_figure(prediction)
+    assert figure._suptitle.get_text().startswith("m: Integrated Gradients map for 'b' - ")
+    bar = [ax for ax in figure.axes if ax.get_label() == "<colorbar>"]
+    assert len(figure.axes) == 2 and len(bar) == 1
+    assert bar[0].get_ylabel() == "saliency (1 = the map's peak; below 0.2 not drawn)"
+    volume = Volume(np.zeros((6, 8, 10), np.int16), (1.0, 1.0, 1.0))
+    alone = saliency_figure(_prediction(np.ones((6, 8, 9), np.float32), "volume", volume))
+    assert len(alone.axes) == 4  # three planes and one bar for all
+    assert [ax.get_ylabel() for ax in alone.axes if ax.get_label() == "<colorbar>"] == ["saliency (1 = the map's peak)"]

@@ -64,7 +64,8 @@ def figure_panels(prediction) -> list[Panel]:
     return [Panel("", saliency)]
 
 
-def _draw(ax, panel: Panel, space: str, axes: dict, colormap: str) -> None:
+def _draw(ax, panel: Panel, space: str, axes: dict, colormap: str):
+    """Draw one panel; returns the map's image (for the colour bar)."""
     extent, aspect, origin = None, panel.aspect, "upper"
     if space == "spectrogram":
         origin, aspect = "lower", "auto"
@@ -77,13 +78,13 @@ def _draw(ax, panel: Panel, space: str, axes: dict, colormap: str) -> None:
         ax.set_ylabel("frequency (Hz)")
     common = {"origin": origin, "extent": extent, "aspect": aspect, "interpolation": "nearest"}
     if panel.underlay is None:
-        ax.imshow(panel.saliency, cmap=colormap, vmin=0, vmax=1, **common)
+        shown = ax.imshow(panel.saliency, cmap=colormap, vmin=0, vmax=1, **common)
     else:
         low, high = np.percentile(panel.underlay, [1, 99.5] if space != "spectrogram" else [5, 100])
         ax.imshow(panel.underlay, cmap="gray", vmin=low, vmax=max(high, low + 1e-6), **common)
-        shown = np.ma.masked_less(panel.saliency, SHOW_FROM)
+        masked = np.ma.masked_less(panel.saliency, SHOW_FROM)
         alpha = 0.9 if space == "spectrogram" else 0.65  # spectrogram maps are thin: less see-through
-        ax.imshow(shown, cmap=colormap, vmin=0, vmax=1, alpha=alpha, **common)
+        shown = ax.imshow(masked, cmap=colormap, vmin=0, vmax=1, alpha=alpha, **common)
     if space != "spectrogram":
         ax.set_xticks([])
         ax.set_yticks([])
@@ -95,10 +96,26 @@ def _draw(ax, panel: Panel, space: str, axes: dict, colormap: str) -> None:
             ax.text(x, y, panel.labels[edge], transform=ax.transAxes, ha=ha, va=va, color="yellow",
                     fontsize=10, fontweight="bold")  # fmt: skip
     ax.set_title(panel.title, fontsize=9)
+    return shown
+
+
+def figure_heading(prediction) -> str:
+    """E.g. "respiratory-cycles: Integrated Gradients map for 'crackle' - Not for diagnostic use"."""
+    from stethoscan.inference.saliency import METHOD_TITLES
+
+    method = METHOD_TITLES.get(prediction.saliency_method, prediction.saliency_method or "saliency")
+    head = f"{prediction.model_name}: {method} map for '{prediction.top_label}'"
+    return head + (f" - {prediction.disclaimer}" if prediction.disclaimer else "")
 
 
 def save_saliency_png(prediction, path: Path, colormap: str = "inferno") -> Path:
     """Draw ``prediction.saliency`` over its underlay, with its regions and the disclaimer."""
+    saliency_figure(prediction, colormap).savefig(path)
+    return path
+
+
+def saliency_figure(prediction, colormap: str = "inferno"):
+    """The matplotlib Figure that ``save_saliency_png`` saves: the panels and a colour bar."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -108,12 +125,15 @@ def save_saliency_png(prediction, path: Path, colormap: str = "inferno") -> Path
     space = prediction.saliency_space
     width = 9.0 if space == "spectrogram" else 4.2 * len(panels)
     figure = Figure(figsize=(width, 4.2), dpi=100, layout="constrained")
-    for ax, panel in zip(figure.subplots(1, len(panels), squeeze=False)[0], panels, strict=True):
-        _draw(ax, panel, space, prediction.saliency_axes, colormap)
-    head = f"{prediction.model_name}: {prediction.saliency_method} for {prediction.top_label}"
-    if prediction.disclaimer:
-        head += f" - {prediction.disclaimer}"
+    axes = figure.subplots(1, len(panels), squeeze=False)[0]
+    for ax, panel in zip(axes, panels, strict=True):
+        shown = _draw(ax, panel, space, prediction.saliency_axes, colormap)
+    under = any(p.underlay is not None for p in panels)
+    bar = figure.colorbar(shown, ax=list(axes), shrink=0.8, pad=0.01, fraction=0.03)
+    bar.set_label("saliency (1 = the map's peak" + (f"; below {SHOW_FROM:g} not drawn)" if under else ")"),
+                  fontsize=8)  # fmt: skip
+    bar.ax.tick_params(labelsize=7)
+    head = figure_heading(prediction)
     regions = "; ".join(prediction.saliency_regions[:2])
     figure.suptitle(head + ("\n" + regions if regions else ""), fontsize=9)
-    figure.savefig(path)
-    return path
+    return figure
