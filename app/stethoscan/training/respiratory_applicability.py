@@ -42,8 +42,8 @@ STATISTICS: dict[str, tuple[str, str, int]] = {
     "spread_db_below_150": ("level swing below 150 Hz (heart sounds)", "dB", 1),
     "spread_db_150_500": ("level swing at 150-500 Hz", "dB", 1),
     "spread_db_above_500": ("level swing above 500 Hz", "dB", 1),
-    "low_minus_high_db": ("low-frequency excess (level below 150 Hz minus that above 300 Hz: "
-                          "stethoscope and chest-wall filtering)", "dB", 1),  # fmt: skip
+    "low_minus_high_db": ("low-frequency excess (level below 150 Hz over that above 300 Hz, "
+                          "from stethoscope and chest wall)", "dB", 1),  # fmt: skip
 }
 
 
@@ -157,7 +157,8 @@ def check_recording(rows: list[dict[str, float]], reference: dict[str, Any] | No
     warning = None
     if outside:
         phrases = [_quiet_phrase(o) if o["key"] == "floor_share" else _phrase(o) for o in outside]
-        warning = (f"This recording is unlike the model's training data (median of its {len(rows)} "
-                   f"{parts}): {'; '.join(phrases)}. The model's calls on it may "
-                   "be wrong; listen to the cycles yourself.")  # fmt: skip
+        # the action first: the details that follow can be long (up to six items)
+        warning = ("This recording is unlike the model's training data: its calls on it may be "
+                   "wrong; listen to the cycles yourself. What differs (median of its "
+                   f"{len(rows)} {parts}): {'; '.join(phrases)}.")  # fmt: skip
     return Applicability(True, len(rows), outside, warning)
