@@ -97,3 +97,18 @@ def test_the_figure_names_its_method_and_has_a_colour_bar():
     alone = saliency_figure(_prediction(np.ones((6, 8, 9), np.float32), "volume", volume))
     assert len(alone.axes) == 4  # three planes and one bar for all
     assert [ax.get_ylabel() for ax in alone.axes if ax.get_label() == "<colorbar>"] == ["saliency (1 = the map's peak)"]
+
+
+@pytest.mark.real_data
+def test_a_map_asked_for_but_not_made_is_explained(shared_data):
+    """`predict --saliency gradcam` on the respiratory model wrote no saliency.png and said
+    nothing; the MCI pipeline says why, and so does this one now."""
+    from stethoscan.audio.audio_files import read_audio
+    from stethoscan.workflows.respiratory_prediction import run
+
+    clip = read_audio(shared_data / "icbhi-sample" / "103_2b2_Ar_mc_LittC2SE.wav")
+    prediction = run("respiratory-cycles", clip, {"saliency": "gradcam"})
+    assert prediction.saliency is None
+    assert ("No saliency map: Grad-CAM did not pass the sanity checks for respiratory-cycles, so it "
+            "is not offered (offered: Integrated Gradients).") in prediction.warnings  # fmt: skip
+    assert not any(w.startswith("No saliency map") for w in run("respiratory-cycles", clip, {"saliency": "none"}).warnings)

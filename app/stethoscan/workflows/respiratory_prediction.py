@@ -319,6 +319,8 @@ def run(model: Any, input_path, options: dict | None = None, task=None):
         warnings.append("No breathing cycles were found; the model ran on consecutive "
                         f"{spec.segment_s:g} s windows instead.")  # fmt: skip
     method = next((c["saliency_method"] for c in cycles if c["saliency_method"]), None)
+    if whole is None and options.get("saliency", "auto") not in (None, "none", "auto"):
+        warnings.append(_no_map_warning(model, options["saliency"], cycles))
     applicability = recording_applicability(clip, cycles, model)
     if applicability.warning:
         warnings.append(applicability.warning)
@@ -331,6 +333,22 @@ def run(model: Any, input_path, options: dict | None = None, task=None):
                  "recording_probabilities": "a crackle or wheeze in any cycle",
                  "applicability": applicability.to_dict()},
     )  # fmt: skip
+
+
+def _no_map_warning(model, wanted: str, cycles: list[dict]) -> str:
+    """Why a map that was asked for was not made (as the other pipelines say it)."""
+    from stethoscan.inference.saliency import METHOD_TITLES
+    from stethoscan.inference.saliency.compute import offered_methods
+
+    title = METHOD_TITLES.get(wanted, wanted)
+    offered = offered_methods(model)
+    if wanted not in offered:
+        names = ", ".join(METHOD_TITLES.get(m, m) for m in offered) or "none"
+        return (f"No saliency map: {title} did not pass the sanity checks for {model.name}, "
+                f"so it is not offered (offered: {names}).")  # fmt: skip
+    if all(c["label"] == "normal" for c in cycles):
+        return f"No saliency map: every cycle was called normal, so {title} had nothing to explain."
+    return f"No saliency map: the {title} maps found no region above half their peak."
 
 
 def input_warnings(clip: AudioClip, model) -> list[str]:
