@@ -144,6 +144,15 @@ def test_an_mci_evaluation_names_its_data_and_a_long_path_hides_no_class(make_co
     # a folder written by another evaluator run that does not say its data is not misnamed either
     assert dialog.open_results(dialog.out_dir)
     assert "on data not named in metrics.json" in dialog.view.title.text()
+    # a failed run is not read beside the previous run's figures
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    dialog.data_edit.setText(str(empty))
+    job = dialog.evaluate()
+    qtbot.waitUntil(lambda: not job.is_running, timeout=60000)
+    assert "labels.csv" in dialog.error.text()
+    assert dialog.view.table.rowCount() == 0 and "Cases" not in dialog.view.figures.text()
+    assert str(deep) not in dialog.view.title.text()
 
 
 def test_the_dialog_opens_within_the_screen(make_context, qtbot):

@@ -187,6 +187,7 @@ class EvaluationDialog(QDialog):
         self.job.cancelled.connect(self._on_cancelled)
         self.progress.setValue(0)
         self.status.setText(f"Evaluating {entry.name} on {text}…")
+        self.view.clear("The results of this evaluation will show here.")
         self._set_running(True)
         return self.job
 

@@ -107,6 +107,16 @@ class EvaluationView(QWidget):
         layout.addLayout(plots, 1)
         layout.addWidget(self.left_out)
 
+    def clear(self, message: str = "No evaluation shown yet.") -> None:
+        """Show nothing (while an evaluation runs, so a failure is not read beside old figures)."""
+        self.title.setText(message)
+        self.figures.clear()
+        self.table.setRowCount(0)
+        for label in self.plots:
+            label.setPixmap(QPixmap())
+            label.clear()
+        self.left_out.clear()
+
     def show_folder(self, folder: Path, data: str | None = None) -> dict[str, Any]:
         """Show an evaluation folder; returns its report (ValidationError when it is none).
         ``data`` names what it ran on when the report does not (the dialog's own runs)."""
