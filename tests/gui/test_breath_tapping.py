@@ -40,3 +40,19 @@ def test_pressing_b_at_each_breath_gives_the_rate_of_the_taps(review_view, conte
     view.selection.set_cursor(view.take.clip.duration_s)
     last = view.mark_breath()
     assert last is not None and last.end_s <= view.take.clip.duration_s + 1e-6
+
+
+def test_an_uncertain_rate_is_shown_as_such(review_view, qtbot, shared_data):
+    """Where inaudible changes move the automatic rate by more than 3 breaths/min, the figure
+    says 'uncertain' with the range, and the note says to count by ear (press B)."""
+    view = review_view
+    view.import_file(shared_data / "icbhi-sample" / "104_1b1_Al_sc_Litt3200.wav")
+    qtbot.waitUntil(lambda: view.take is not None, timeout=20000)
+    panel = view.analysis
+    panel.kind_combo.setCurrentIndex(panel.kind_combo.findData("breath"))
+    panel.run()
+    qtbot.waitUntil(lambda: panel.result is not None and not panel.is_running, timeout=60000)
+    low, high = panel.result.breathing_rate_range_bpm
+    wide = high - low > 3.0
+    assert (f"uncertain ({low:.0f}-{high:.0f})" in panel.summary.text()) == wide
+    assert ("press B at each breath" in panel.notes.text()) == wide

@@ -73,7 +73,10 @@ def _print_text(result) -> None:
     for start, end, label in result.segments:
         print(f"  {start:8.3f} - {end:8.3f} s  {label}")
     if result.task_kind == "breath":
-        print(f"Breathing rate: {_fmt(result.breathing_rate_bpm, 1, ' breaths/min')}")
+        span = result.breathing_rate_range_bpm
+        uncertain = (f" (uncertain: {span[0]:.1f}-{span[1]:.1f} on inaudibly changed copies)"
+                     if span is not None and span[1] - span[0] > 3.0 else "")  # fmt: skip
+        print(f"Breathing rate: {_fmt(result.breathing_rate_bpm, 1, ' breaths/min')}{uncertain}")
         print(f"Inspiration/expiration ratio: {_fmt(result.ie_ratio, 2)}")
     if result.task_kind == "cough":
         print(f"Cough count: {result.cough_count}")

@@ -22,6 +22,11 @@ from typing import Any
 
 import numpy as np
 
+from stethoscan.audio.analysis.breath_rate_stability import (
+    perturbed_rates,
+    rate_range,
+    unstable_note,
+)
 from stethoscan.audio.analysis.cough_detection import detect_coughs
 from stethoscan.audio.analysis.features import SegmentFeatures, features_for_segments
 from stethoscan.audio.analysis.preprocessing import Preprocessed, preprocess
@@ -42,6 +47,7 @@ class AnalysisResult:
     preprocessing: list[dict] = field(default_factory=list)
     segments: list[tuple[float, float, str]] = field(default_factory=list)
     breathing_rate_bpm: float | None = None
+    breathing_rate_range_bpm: tuple[float, float] | None = None  # over inaudibly perturbed copies
     ie_ratio: float | None = None
     cough_count: int | None = None
     voice_report: dict | None = None
@@ -55,7 +61,7 @@ class AnalysisResult:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (no arrays; NaN becomes None)."""
         keys = ("task_kind", "duration_s", "rate_hz", "preprocessing", "segments",
-                "breathing_rate_bpm", "ie_ratio", "cough_count", "voice_report", "features",
+                "breathing_rate_bpm", "breathing_rate_range_bpm", "ie_ratio", "cough_count", "voice_report", "features",
                 "model_results", "model_applicability", "notes")
         return _clean({k: getattr(self, k) for k in keys})
 
@@ -110,8 +116,8 @@ def analyze_recording(clip: AudioClip, task_kind: str, task=None,
     _progress(task, 0.35, "Segmenting")
     feature_source, feature_rate = pre.samples, pre.rate_hz
     if task_kind == "breath":
-        seg, quiet_s = segment_sounding_breaths(pre.samples, pre.rate_hz,
-                                                sounding_span_s(mono, clip.rate_hz))
+        span_s = sounding_span_s(mono, clip.rate_hz)
+        seg, quiet_s = segment_sounding_breaths(pre.samples, pre.rate_hz, span_s)
         result.segments = seg.segments
         result.breathing_rate_bpm = _finite(seg.rate_bpm)
         result.ie_ratio = _finite(seg.ie_ratio)
@@ -123,6 +129,11 @@ def analyze_recording(clip: AudioClip, task_kind: str, task=None,
         )
         if result.breathing_rate_bpm is None:
             result.notes.append(_no_rate_note(seg))
+        else:
+            result.breathing_rate_range_bpm = _rate_range(pre, span_s, result.breathing_rate_bpm)
+            note = unstable_note(result.breathing_rate_range_bpm)
+            if note:
+                result.notes.append(note)
         left_out = [f"{q:.1f} s at the {where}" for q, where in zip(quiet_s, ("start", "end"),
                                                                     strict=True) if q > 0.0]
         if left_out:
@@ -151,6 +162,16 @@ def analyze_recording(clip: AudioClip, task_kind: str, task=None,
     result.features = [f.summary() for f in feats]
     _progress(task, 1.0, "Done")
     return result
+
+
+def _rate_range(pre, span_s: tuple[float, float], base_bpm: float) -> tuple[float, float] | None:
+    """The rate's range over faintly perturbed copies of the preprocessed take
+    (``breath_rate_stability``), each segmented as the take was."""
+
+    def rate_of(samples: np.ndarray) -> float:
+        return segment_sounding_breaths(samples, pre.rate_hz, span_s)[0].rate_bpm
+
+    return rate_range(base_bpm, perturbed_rates(pre.samples, rate_of))
 
 
 def require_audible(mono: np.ndarray) -> None:

@@ -357,7 +357,11 @@ def summary_html(result) -> str:
         rate = "n/a" if result.breathing_rate_bpm is None else f"{result.breathing_rate_bpm:.1f}"
         ratio = "n/a" if result.ie_ratio is None else f"{result.ie_ratio:.2f}"
         cycles = sum(1 for s in result.segments if s[2] == "cycle")
-        cells = [figure(rate, "breaths/min"), figure(ratio, "I/E ratio"), figure(str(cycles), "cycles")]
+        span = result.breathing_rate_range_bpm
+        caption = "breaths/min"
+        if span is not None and span[1] - span[0] > 3.0:  # breath_rate_stability.UNSTABLE_BPM
+            caption = f"breaths/min · <span style='color:#f0b35a'>uncertain ({span[0]:.0f}-{span[1]:.0f})</span>"
+        cells = [figure(rate, caption), figure(ratio, "I/E ratio"), figure(str(cycles), "cycles")]
     elif result.task_kind == "cough":
         cells = [figure(str(result.cough_count or 0), "coughs")]
     else:
