@@ -100,6 +100,14 @@ def test_cancel_stops_the_evaluation_and_writes_nothing(dialog, icbhi_folder, qt
     assert not (dialog.out_dir / "metrics.json").exists()
 
 
+def test_closing_the_window_stops_its_evaluation(dialog, icbhi_folder, qtbot):
+    dialog.data_edit.setText(str(icbhi_folder))
+    job = dialog.evaluate()
+    dialog.reject()  # Esc or the window's close button
+    qtbot.waitUntil(lambda: not job.is_running, timeout=60000)
+    assert not (dialog.out_dir / "metrics.json").exists()
+
+
 def _mci_folder(folder):
     """Visits only (no scans): 6 people per class, three visits each, scores falling with the class."""
     rows = ["subject_id,label,age_years,sex,education_years,visit_years,mmse,moca"]

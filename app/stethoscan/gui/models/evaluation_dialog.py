@@ -196,6 +196,11 @@ class EvaluationDialog(QDialog):
             self.status.setText("Cancelling…")
             self.job.cancel()
 
+    def done(self, result: int) -> None:
+        """Closing the window stops its evaluation (it would otherwise hold the model worker)."""
+        self.cancel()
+        super().done(result)
+
     def _set_running(self, running: bool) -> None:
         self.run_button.setEnabled(not running and bool(self.entries))
         self.cancel_button.setEnabled(running)
