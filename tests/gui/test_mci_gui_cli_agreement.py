@@ -114,6 +114,14 @@ def test_the_cli_reads_the_visits_and_says_which_inputs_it_used(capsys, tmp_path
     bad.write_text("visit_date,mmse\n2020-01-01,twenty\n", encoding="utf-8")
     assert cli_main(["predict", "--model", MODEL, "-", "--visits", str(bad)]) == 1
     assert "line 2: mmse 'twenty' is not a number" in capsys.readouterr().err
+    us = tmp_path / "us.csv"  # month/day/year: refused with a sentence, not a traceback
+    us.write_text("visit_date,mmse\n03/01/2021,24\n", encoding="utf-8")
+    assert cli_main(["predict", "--model", MODEL, "-", "--visits", str(us)]) == 1
+    assert "line 2: visit_date '03/01/2021' is not a date: write it as YYYY-MM-DD" in capsys.readouterr().err
+    dicom = tmp_path / "dicom.csv"  # DICOM dates are read as the GUI reads them
+    dicom.write_text("visit_date,mmse\n2021/03/01,24\n20220302,21\n", encoding="utf-8")
+    assert cli_main(["predict", "--model", MODEL, "-", "--visits", str(dicom)]) == 0
+    capsys.readouterr()
     assert cli_main(["predict", "--model", "respiratory-cycles", "-", "--visits", str(csv)]) == 1
     assert "does not use cognitive scores" in capsys.readouterr().err
 

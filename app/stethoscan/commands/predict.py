@@ -102,7 +102,7 @@ def read_visits_csv(path: Path) -> list[dict]:
         if not {"mmse", "moca"} & columns:
             raise ValidationError(f"{path.name} needs an mmse or moca column (one row per visit).")
         for line, row in enumerate(reader, start=2):
-            visit: dict = {"visit_date": (row.get("visit_date") or "").strip() or None}
+            visit: dict = {"visit_date": _visit_date(row.get("visit_date"), path.name, line)}
             for key in numbers:
                 text = (row.get(key) or "").strip()
                 try:
@@ -113,6 +113,21 @@ def read_visits_csv(path: Path) -> list[dict]:
                 del visit["years_from_first"]
             visits.append(visit)
     return visits
+
+
+def _visit_date(text: str | None, file_name: str, line: int) -> str | None:
+    """A visit_date cell as YYYY-MM-DD (also YYYYMMDD, YYYY/MM/DD); blank is undated."""
+    from stethoscan.core.errors import ValidationError
+    from stethoscan.records.visit_dates import parse_date
+
+    text = (text or "").strip()
+    if not text:
+        return None
+    day = parse_date(text)
+    if day is None:
+        raise ValidationError(f"{file_name} line {line}: visit_date {text!r} is not a date: "
+                              "write it as YYYY-MM-DD.")  # fmt: skip
+    return day.isoformat()
 
 
 def _run(args: argparse.Namespace) -> int:
