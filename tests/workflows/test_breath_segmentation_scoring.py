@@ -42,6 +42,15 @@ def test_scores_on_an_icbhi_folder_with_a_broken_file(shared_data, tmp_path, cap
     errors = [float(r["rate_error_bpm"]) for r in rows.values()]
     assert summary["within_3_bpm"] == pytest.approx(sum(e <= 3.0 for e in errors) / 4)
     assert all(0.0 <= float(r["boundary_f1"]) <= 1.0 for r in rows.values())
+    # the rate's stability range, and how the "uncertain" warning did against the reference
+    for r in rows.values():
+        low, high, rate = float(r["rate_low_bpm"]), float(r["rate_high_bpm"]), float(r["rate_bpm"])
+        assert low <= rate <= high and r["uncertain"] == str(high - low > 3.0)
+    flagged = [r for r in rows.values() if r["uncertain"] == "True"]
+    assert summary["uncertain_share"] == pytest.approx(len(flagged) / 4)
+    if flagged:
+        assert summary["off_by_more_than_3_when_uncertain"] == pytest.approx(
+            sum(float(r["rate_error_bpm"]) > 3.0 for r in flagged) / len(flagged))
 
 
 def test_scores_on_synthetic_recordings_and_refuses_bad_arguments(tmp_path, capsys):

@@ -171,7 +171,8 @@ def _run_breath_segmentation(args: argparse.Namespace) -> int:
         print(json.dumps(summary, indent=2))
         return 0
     print(f"Wrote segmentation_scores.csv and segmentation_summary.json to {args.out}")
-    for key in ("recordings", "rated_recordings", "within_3_bpm", "median_rate_error_bpm", "mean_boundary_f1"):
+    for key in ("recordings", "rated_recordings", "within_3_bpm", "median_rate_error_bpm", "mean_boundary_f1",
+                "uncertain_share", "off_by_more_than_3_when_uncertain", "off_by_more_than_3_when_not"):
         value = summary[key]
         print(f"  {key}: {round(value, 4) if isinstance(value, float) else value}")
     for failure in summary["failures"]:

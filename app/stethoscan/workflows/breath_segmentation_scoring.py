@@ -25,11 +25,16 @@ from stethoscan.core.task import SilentTask, Task
 
 RATE_TOLERANCE_BPM = 3.0  # the issue's target: within 3 breaths/min
 COLUMNS = ("recording", "duration_s", "reference_rate_bpm", "rate_bpm", "rate_error_bpm",
-           "reference_cycles", "cycles", "boundary_f1")
+           "rate_low_bpm", "rate_high_bpm", "uncertain", "reference_cycles", "cycles", "boundary_f1")
 
 
 def score_recording(samples: np.ndarray, rate_hz: float, reference: list[tuple[float, float]]) -> dict:
     """The figures of one recording (mono ``samples`` at ``rate_hz``, reference cycles in s)."""
+    from stethoscan.audio.analysis.breath_rate_stability import (
+        perturbed_rates,
+        rate_range,
+        unstable_note,
+    )
     from stethoscan.audio.analysis.preprocessing import preprocess
     from stethoscan.audio.analysis.quiet_edges import segment_sounding_breaths, sounding_span_s
     from stethoscan.audio.analysis.segmentation_scoring import (
@@ -40,12 +45,19 @@ def score_recording(samples: np.ndarray, rate_hz: float, reference: list[tuple[f
 
     duration_s = samples.size / float(rate_hz)
     pre = preprocess(samples, rate_hz, "breath")
-    seg, _ = segment_sounding_breaths(pre.samples, pre.rate_hz, sounding_span_s(samples, rate_hz))
+    span_s = sounding_span_s(samples, rate_hz)
+    seg, _ = segment_sounding_breaths(pre.samples, pre.rate_hz, span_s)
     expected = reference_rate_bpm(reference, duration_s)
     rate = float(seg.rate_bpm) if math.isfinite(seg.rate_bpm) else None
     error = abs(rate - expected) if rate is not None and expected is not None else None
+    span = None
+    if rate is not None:  # as the analysis does (breath_rate_stability)
+        others = perturbed_rates(pre.samples, lambda x: segment_sounding_breaths(x, pre.rate_hz, span_s)[0].rate_bpm)
+        span = rate_range(rate, others)
     return {"duration_s": round(duration_s, 3), "reference_rate_bpm": expected, "rate_bpm": rate,
-            "rate_error_bpm": error, "reference_cycles": len(reference), "cycles": len(seg.cycles),
+            "rate_error_bpm": error, "rate_low_bpm": span[0] if span else None,
+            "rate_high_bpm": span[1] if span else None, "uncertain": unstable_note(span) is not None,
+            "reference_cycles": len(reference), "cycles": len(seg.cycles),
             "boundary_f1": boundary_f1(cycle_boundaries(seg.cycles), cycle_boundaries(reference))}
 
 
@@ -81,12 +93,24 @@ def summarise(rows: list[dict]) -> dict[str, Any]:
     """Share within RATE_TOLERANCE_BPM, median rate error, mean boundary F1 (rated rows only)."""
     errors = [r["rate_error_bpm"] for r in rows if r["rate_error_bpm"] is not None]
     f1s = [r["boundary_f1"] for r in rows]
+    rated = [r for r in rows if r["rate_error_bpm"] is not None]
+    off = [r["rate_error_bpm"] > RATE_TOLERANCE_BPM for r in rated]
+    flagged = [bool(r.get("uncertain")) for r in rated]
+
+    def share(values: list[bool]) -> float | None:
+        return float(np.mean(values)) if values else None
+
     return {
         "recordings": len(rows),
         "rated_recordings": len(errors),  # with a rate from both the reference and the method
         "within_3_bpm": float(np.mean([e <= RATE_TOLERANCE_BPM for e in errors])) if errors else None,
         "median_rate_error_bpm": float(np.median(errors)) if errors else None,
         "mean_boundary_f1": float(np.mean(f1s)) if f1s else None,
+        # the "uncertain" warning (breath_rate_stability): how often, and how often it is right
+        "uncertain_share": share(flagged),
+        "off_by_more_than_3_when_uncertain": share([o for o, f in zip(off, flagged, strict=True) if f]),
+        "off_by_more_than_3_when_not": share([o for o, f in zip(off, flagged, strict=True) if not f]),
+        "uncertain_among_off_by_more_than_3": share([f for o, f in zip(off, flagged, strict=True) if o]),
     }
 
 

@@ -8,12 +8,12 @@ result is reproducible) and reports the range of the rates. A range wider than U
 told to the clinician with what to do (count by ear). Only the segmentation is re-run (the
 preprocessing's noise reduction is the costly step), so the check adds ~30 ms to 20 s.
 
-Measured when written (2026-11-24, /work/team/logs/breath_rate_stability_check.py): on 180
-synthetic development recordings the check fired on 9 %; 47 % of those were more than 3
-breaths/min off, against 26 % of the others; it caught 16 % of the recordings more than 3 off.
-So it is a weak warning, not a guarantee. On the real ICBHI sample it fires on 104 Al (20.6-26.3),
-not on 101, 103 or 104 Ll, whose wrong rate (15.0 for the expert's 30.6) is stable: a stable
-rate is not therefore a right one.
+Measured when written (2026-11-24): `stethoscan evaluate --breath-segmentation --synthetic 1200`
+(208 rated synthetic recordings) reports the warning on 2.9 % of them; 67 % of those were more than
+3 breaths/min off, against 13 % of the others. On 180 harder development recordings (irregular,
+alternating breaths) it fired on 9 %, 47 % of them off against 26 %. So it is a weak warning, not
+a guarantee. On the real ICBHI sample it fires on 104 Al (20.6-26.3), not on 101, 103 or 104 Ll,
+whose wrong rate (15.0 for the expert's 30.6) is stable: a stable rate is not therefore a right one.
 """
 
 from __future__ import annotations
