@@ -19,7 +19,7 @@ OUT = "test-artifacts/screenshots"
 
 
 @pytest.fixture
-def dialog(make_context, qtbot):
+def dialog(make_context, qtbot, app_theme):  # screenshots as the app looks
     context = make_context()
     widget = EvaluationDialog(context, "respiratory-cycles")
     qtbot.addWidget(widget)
