@@ -206,3 +206,20 @@ def test_demographics_go_to_the_mci_model_only_with_visits(context):
     visit = context.store.list_visits(patient.id)[0]
     assert patient_for_model(patient, [visit]) == {"sex": "M", "education_years": 10.0,
                                                    "age_years": 75.0}
+
+
+def test_the_age_sent_is_the_age_at_the_last_scored_visit(context):
+    """Only the first visit has a recorded age: the age at the last visit with scores comes from
+    the birth date (it used to be the first visit's, years too young); a later visit without
+    scores does not count, as in `stethoscan predict --birth-date`."""
+    from stethoscan.gui.models.prediction_request import patient_for_model
+
+    patient = context.patient  # born 1948-01-01
+    store = context.store
+    store.add_visit(patient.id, "2020-01-01", age_years=72, mmse=28)
+    store.add_visit(patient.id, "2024-07-01", mmse=24)
+    store.add_visit(patient.id, "2025-01-01")  # no scores
+    visits = store.list_visits(patient.id)
+    assert patient_for_model(patient, visits)["age_years"] == pytest.approx(76.5, abs=0.05)
+    store.add_visit(patient.id, "2025-06-01", age_years=77, moca=20)
+    assert patient_for_model(patient, store.list_visits(patient.id))["age_years"] == 77.0

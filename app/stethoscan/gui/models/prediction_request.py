@@ -65,11 +65,12 @@ def patient_for_model(patient: Any, visits: list[Any]) -> dict[str, Any]:
         out["sex"] = patient.sex
     if patient.education_years is not None:
         out["education_years"] = float(patient.education_years)
-    ages = [v.age_years for v in visits if v.age_years is not None]
-    if ages:
-        out["age_years"] = float(ages[-1])
-    elif patient.birth_date and visits and visits[-1].visit_date:
-        age = age_on(patient.birth_date, str(visits[-1].visit_date))
+    scored = [v for v in visits if v.mmse is not None or v.moca is not None]
+    last = scored[-1] if scored else None  # the visit whose age the model takes (as the CLI)
+    if last is not None and last.age_years is not None:
+        out["age_years"] = float(last.age_years)
+    elif last is not None and patient.birth_date and last.visit_date:
+        age = age_on(patient.birth_date, str(last.visit_date))
         if age is not None:
             out["age_years"] = age
     return out
