@@ -99,3 +99,15 @@ def test_a_spreadsheet_csv_with_semicolons_and_decimal_commas_is_read(tmp_path):
     wrong.write_text("patient,label\np1,CN\n", encoding="utf-8")
     with pytest.raises(TrainingDataError, match=r"subject_id column \(it has: patient, label\)"):
         mci_dataset.read_label_table(wrong)
+
+
+def test_a_visit_date_that_is_not_a_date_is_refused_per_subject(tmp_path):
+    """03/01/2020 (month or day first?) is not guessed: that subject is left out with the reason,
+    the others are read; YYYYMMDD (DICOM) is a date."""
+    (tmp_path / "labels.csv").write_text(
+        "subject_id,label,visit_date,mmse\n"
+        "s1,CN,03/01/2020,29\ns1,CN,03/01/2021,28\n"
+        "s2,MCI,20200301,26\ns2,MCI,2021-03-01,24\n", encoding="utf-8")
+    samples, skipped = mci_dataset.folder_dataset(tmp_path)
+    assert [s.subject_id for s in samples] == ["s2"] and samples[0].history.used_visits == 2
+    assert any("s1" in r and "'03/01/2020' is not a date: write it as YYYY-MM-DD" in r for r in skipped)

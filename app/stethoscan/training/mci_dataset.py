@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +82,13 @@ def _visit_time(visit: dict, index: int) -> float:
     if visit.get("years_from_first") not in (None, ""):
         return float(visit["years_from_first"])
     if visit.get("visit_date"):
-        return date.fromisoformat(str(visit["visit_date"])[:10]).toordinal() / 365.25
+        from stethoscan.records.visit_dates import parse_date
+
+        day = parse_date(str(visit["visit_date"]))
+        if day is None:  # e.g. 03/01/2020: month or day first? Not guessed.
+            raise ValidationError(f"The visit date {visit['visit_date']!r} is not a date: write it as "
+                                  "YYYY-MM-DD.")  # fmt: skip
+        return day.toordinal() / 365.25
     return float(index)  # undated visits: assumed a year apart, in the given order
 
 
