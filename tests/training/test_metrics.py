@@ -77,3 +77,20 @@ def test_report_and_plots(tmp_path):
     paths = write_evaluation_plots(report, tmp_path)
     for path in paths.values():
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_reliability_plot_shows_the_gap_even_where_accuracy_is_zero():
+    """A model that is always wrong but confident: the accuracy bars are empty, and the hatched
+    gap bars reach each bin's mean confidence (the plot was blank before)."""
+    import numpy as np
+
+    from stethoscan.training.evaluation_plots import reliability_figure
+    from stethoscan.training.metrics import classification_report
+
+    probs = np.array([[0.1, 0.9], [0.3, 0.7], [0.15, 0.85]])
+    report = classification_report(np.array([0, 0, 0]), probs, ["a", "b"])
+    ax = reliability_figure(report).axes[0]
+    gaps = [p for p in ax.patches if p.get_hatch() == "//" and p.get_height() > 0]
+    tops = sorted(round(p.get_y() + p.get_height(), 3) for p in gaps)
+    expected = sorted(round(b["confidence"], 3) for b in report["calibration"]["bins"] if b["count"])
+    assert tops == expected and all(p.get_y() == 0.0 for p in gaps)

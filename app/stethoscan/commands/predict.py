@@ -31,10 +31,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                          help="visits: visit_date (or years_from_first), mmse, moca, age_years")
     history.add_argument("--sex", choices=("F", "M"), default=None)
     history.add_argument("--education-years", type=float, default=None)
-    history.add_argument("--age-years", type=float, default=None,
-                         help="age at the last visit (default: the last visit's age_years)")
-    history.add_argument("--birth-date", default=None, metavar="YYYY-MM-DD",
-                         help="derive the age at the last visit_date, as the GUI does")
+    age = history.add_mutually_exclusive_group()
+    age.add_argument("--age-years", type=float, default=None,
+                     help="age at the last visit (default: the last visit's age_years)")
+    age.add_argument("--birth-date", default=None, metavar="YYYY-MM-DD",
+                     help="derive the age at the last visit_date, as the GUI does")
     parser.set_defaults(func=_run)
 
 

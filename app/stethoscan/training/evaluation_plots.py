@@ -68,8 +68,13 @@ def reliability_figure(report: dict[str, Any], title: str = "Reliability"):
     ax = fig.add_subplot(111)
     centres = [0.5 * (b["low"] + b["high"]) for b in bins]
     accuracy = [b["accuracy"] if b["accuracy"] is not None else 0.0 for b in bins]
+    confidence = [b["confidence"] if b["confidence"] is not None else 0.0 for b in bins]
     width = bins[0]["high"] - bins[0]["low"] if bins else 0.1
     ax.bar(centres, accuracy, width=width * 0.9, color="#4a7ab5", label="accuracy")
+    # the gap to the bin's mean confidence (Guo et al. 2017), so a bin with accuracy 0 still shows
+    gaps = [c - a if b["accuracy"] is not None else 0.0 for a, c, b in zip(accuracy, confidence, bins, strict=True)]
+    ax.bar(centres, gaps, bottom=accuracy, width=width * 0.9, color="none", edgecolor="#d9534f",
+           hatch="//", label="gap to mean confidence")  # fmt: skip
     ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfect calibration")
     ax.set_xlabel("confidence of the top label")
     ax.set_ylabel("accuracy")

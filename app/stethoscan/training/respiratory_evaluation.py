@@ -107,7 +107,8 @@ def load_cycles(data_path: Path | None, synthetic: int | None, spec: PatchSpec, 
         if not recordings:
             raise TrainingDataError(
                 f"No recording of {Path(data_path).name} is marked '{split}': add the official "
-                "ICBHI_challenge_train_test.txt (or a split column in labels.csv), or use --split all."
+                "ICBHI_challenge_train_test.txt (or a split column in labels.csv), or evaluate on all "
+                "recordings (--split all)."
             )
     return extract_cycles(recordings, spec, task=task)
 
